@@ -1,0 +1,18 @@
+"""dockerlab: the helpers behind the multi-stage Docker builds tutorial.
+
+Notebooks call these; they talk to a real Docker engine through the Docker SDK for Python.
+"""
+
+from .bases import BaseImage, kit_load, kit_save, resolve
+from .build import BuildResult, build
+from .containers import RunResult, run
+from .engine import EngineInfo, connect
+from .errors import (ArchiveError, BaseUnavailable, BuildFailed, DockerlabError, EngineUnavailable,
+                     ImageNotFound, KitError, RunFailed)
+from .naming import image_name
+
+__all__ = [
+    "ArchiveError", "BaseImage", "BaseUnavailable", "BuildFailed", "BuildResult", "DockerlabError",
+    "EngineInfo", "EngineUnavailable", "ImageNotFound", "KitError", "RunFailed", "RunResult",
+    "build", "connect", "image_name", "kit_load", "kit_save", "resolve", "run",
+]

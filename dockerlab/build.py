@@ -1,0 +1,152 @@
+"""Building the tutorial's images through the Docker SDK, with live progress.
+
+`build("multi-stage")` builds ``dockerfiles/multi-stage/Dockerfile`` with ``calculator/`` as its
+context. Bases named by ``ARG NAME=default`` before ``FROM`` are resolved offline-first
+(see `dockerlab.bases`) and passed as build arguments. The SDK always uses the legacy builder:
+every stage before the target is built, and there is no BuildKit syntax.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, DockerException
+
+from . import naming
+from .bases import BaseImage, resolve
+from .engine import EngineInfo, connect
+from .errors import BuildFailed, DockerlabError
+from .progress import Reporter, reporter as default_reporter
+
+__all__ = ["ROOT", "DOCKERFILES", "CALCULATOR", "variants", "BuildResult", "build", "dockerfile_bases"]
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILES = ROOT / "dockerfiles"
+CALCULATOR = ROOT / "calculator"
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$", re.IGNORECASE)
+_FROM = re.compile(r"^\s*FROM\s+(\S+)", re.IGNORECASE)
+
+
+def variants() -> list[str]:
+    """The image variants: one folder with a Dockerfile each under dockerfiles/."""
+    return sorted(p.parent.name for p in DOCKERFILES.glob("*/Dockerfile"))
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build made and what it cost."""
+
+    image_id: str
+    tags: tuple[str, ...]
+    size: int
+    seconds: float
+    steps: int
+    cached_steps: int
+    bases: tuple[BaseImage, ...] = ()
+    log: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def tag(self) -> str:
+        return self.tags[0] if self.tags else self.image_id
+
+    @property
+    def size_mb(self) -> float:
+        return self.size / 1e6
+
+
+def dockerfile_bases(dockerfile: str | Path) -> dict[str, str]:
+    """The ``ARG`` defaults that a ``FROM`` line uses, e.g. ``{"BASE": "ubuntu:24.04"}``."""
+    args: dict[str, str] = {}
+    used: dict[str, str] = {}
+    for line in Path(dockerfile).read_text().splitlines():
+        if m := _ARG.match(line):
+            args.setdefault(m.group(1), m.group(2))
+        elif m := _FROM.match(line):
+            for name, default in args.items():
+                if f"${{{name}}}" in m.group(1) or m.group(1) == f"${name}":
+                    used[name] = default
+    return used
+
+
+def build(variant: str, *, target: str | None = None, tag: str | None = None,
+          buildargs: dict[str, str] | None = None, context: str | Path | None = None,
+          dockerfile: str | Path | None = None, nocache: bool = False,
+          client: docker.DockerClient | None = None, engine: EngineInfo | None = None,
+          reporter: Reporter | None = None) -> BuildResult:
+    """Build `variant` (a folder of dockerfiles/) and return a `BuildResult`; raise `BuildFailed`."""
+    if client is None or engine is None:
+        client, engine = connect()
+    dockerfile = Path(dockerfile) if dockerfile else DOCKERFILES / variant / "Dockerfile"
+    if not dockerfile.is_file():
+        raise DockerlabError(f"There is no Dockerfile at {dockerfile}. Variants here: {', '.join(variants())}.")
+    context = Path(context) if context else CALCULATOR
+    tag = tag or naming.image_name(variant if not target else f"{variant}-{target}")
+    report = reporter or default_reporter()
+    args = dict(buildargs or {})
+    bases = []
+    for name, default in dockerfile_bases(dockerfile).items():
+        if name not in args:
+            base = resolve(default, client=client, reporter=report)
+            bases.append(base)
+            args[name] = base.ref
+
+    labels = naming.labels("lesson", variant=variant)
+    log: deque[str] = deque(maxlen=4000)
+    steps = cached = 0
+    step_line: str | None = None
+    ours = False
+    image_id: str | None = None
+    started = time.monotonic()
+    try:
+        stream = client.api.build(
+            path=str(context), dockerfile=str(dockerfile.resolve()), tag=tag, target=target,
+            buildargs=args, labels=labels, rm=True, forcerm=True,
+            nocache=nocache, pull=False, network_mode=engine.build_network, decode=True, timeout=3600,
+        )
+        for event in stream:
+            if "error" in event:
+                log.append(event["error"].rstrip())
+                raise _failed(variant, step_line, event["error"], log)
+            if "aux" in event and "ID" in event["aux"]:
+                image_id = event["aux"]["ID"]
+            for line in event.get("stream", "").splitlines():
+                log.append(line)
+                if m := _STEP.match(line):
+                    # The legacy builder appends one LABEL step per build label: not the Dockerfile's.
+                    steps, step_line = int(m.group(2)) - len(labels), line
+                    ours = m.group(3).startswith(f"LABEL {naming.LABEL}")
+                    report.status(f"{variant}: {line[:100]}")
+                elif line.strip() == "---> Using cache" and not ours:
+                    cached += 1
+                elif (m := re.match(r"^Successfully built ([0-9a-f]+)$", line)) and not image_id:
+                    image_id = m.group(1)
+    except APIError as exc:
+        raise _failed(variant, step_line, exc.explanation or str(exc), log) from None
+    except DockerException as exc:
+        raise _failed(variant, step_line, str(exc), log) from None
+    finally:
+        report.done()
+    if image_id is None:
+        raise _failed(variant, step_line, "the engine reported no image at the end", log)
+    image = client.images.get(image_id)
+    return BuildResult(image_id=image.id, tags=tuple(image.tags), size=int(image.attrs["Size"]),
+                       seconds=time.monotonic() - started, steps=steps, cached_steps=cached,
+                       bases=tuple(bases), log=tuple(log))
+
+
+def _failed(variant: str, step: str | None, error: str, log) -> BuildFailed:
+    tail = "\n".join(list(log)[-15:])
+    where = f"at {step}" if step else "before its first step"
+    return BuildFailed(
+        f"The build of {variant} failed {where}:\n  {error.strip()}\n"
+        f"Last lines of the build log:\n{tail}\n"
+        "Fix that step in the Dockerfile (a typo in an instruction or a command?) and build again.",
+        step=step, log_tail=tail,
+    )

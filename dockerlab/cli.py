@@ -1,0 +1,145 @@
+"""``python -m dockerlab``: prepare a machine, list, save, load and clean the tutorial's images.
+
+    preflight              is this machine ready? (exit 1 when it is not)
+    prepare                get the bases and build every tutorial image (a warm start)
+    images [--json]        the tutorial's images and their sizes
+    kit save FILE          write the bases and images into one archive, for a workshop
+    kit load FILE          load such an archive (no network needed)
+    clean [--bases]        remove the tutorial's containers and images, and nothing else
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from . import naming
+from .bases import TUTORIAL_BASES, kit_load, kit_save, resolve
+from .build import build, variants
+from .engine import connect
+from .errors import DockerlabError
+from .preflight import preflight
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; print a short message and return 1 on any tutorial error."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except DockerlabError as exc:
+        print(f"dockerlab: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("dockerlab: interrupted.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dockerlab", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(metavar="COMMAND")
+    p = sub.add_parser("preflight", help="is this machine ready for the tutorial?")
+    p.set_defaults(func=_preflight)
+    p = sub.add_parser("prepare", help="get the bases and build every tutorial image")
+    p.set_defaults(func=_prepare)
+    p = sub.add_parser("images", help="list the tutorial's images and their sizes")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_images)
+    kit = sub.add_parser("kit", help="save or load a workshop kit").add_subparsers(metavar="ACTION")
+    p = kit.add_parser("save", help="write the bases and tutorial images into FILE")
+    p.add_argument("file")
+    p.set_defaults(func=lambda a: _say(f"kit {a.file}: " + ", ".join(kit_save(a.file))))
+    p = kit.add_parser("load", help="load the images in FILE")
+    p.add_argument("file")
+    p.set_defaults(func=lambda a: _say(f"loaded from {a.file}: " + (", ".join(kit_load(a.file)) or "(no tagged images)")))
+    p = sub.add_parser("clean", help="remove the tutorial's containers and images, nothing else")
+    p.add_argument("--bases", action="store_true", help="also remove the Debian base stand-ins")
+    p.set_defaults(func=_clean)
+    return parser
+
+
+def _say(text: str) -> int:
+    print(text)
+    return 0
+
+
+def _table(rows: list[Sequence[object]], headers: Sequence[str]) -> str:
+    cells = [list(map(str, headers))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i].splitlines()[0] if r[i] else "") for r in cells) for i in range(len(headers) - 1)]
+    lines = []
+    for row in cells:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1].replace("\n", " "))
+    return "\n".join(lines)
+
+
+def _preflight(args) -> int:
+    checks = preflight()
+    print(_table([(c.name, c.status, c.detail) for c in checks], ("check", "status", "detail")))
+    failed = [c for c in checks if c.status == "fail"]
+    if failed:
+        print(f"\nNot ready: {', '.join(c.name for c in failed)}. See the detail above.", file=sys.stderr)
+        return 1
+    todo = [c for c in checks if c.status == "todo"]
+    print("\nReady." + (" Run python -m dockerlab prepare for a warm start." if todo else ""))
+    return 0
+
+
+def _prepare(args) -> int:
+    client, engine = connect()
+    print(engine.describe())
+    for name in TUTORIAL_BASES:
+        base = resolve(name, client=client)
+        print(f"base  {base.description}")
+    rows = []
+    for variant in variants():
+        result = build(variant, client=client, engine=engine)
+        rows.append((result.tag, f"{result.size / 1e6:.2f} MB", f"{result.steps}",
+                     f"{result.cached_steps}/{result.steps} cached, {result.seconds:.1f} s"))
+    print(_table(rows, ("image", "size", "steps", "build")))
+    return 0
+
+
+def _images(args) -> int:
+    client, _ = connect()
+    records = []
+    for image in client.images.list(filters=naming.label_filter()):
+        labels = image.labels or {}
+        for tag in image.tags or ["<none>"]:
+            records.append({"name": tag, "id": image.short_id.split(":")[-1], "size_bytes": int(image.attrs["Size"]),
+                            "role": labels.get(f"{naming.LABEL}.role", ""),
+                            "variant": labels.get(f"{naming.LABEL}.variant", "")})
+    records.sort(key=lambda r: r["name"])
+    if args.json:
+        print(json.dumps(records, indent=2))
+    elif records:
+        print(_table([(r["name"], r["id"], f"{r['size_bytes'] / 1e6:.2f} MB", r["role"]) for r in records],
+                     ("image", "id", "size", "role")))
+    else:
+        print("No tutorial images yet: run python -m dockerlab prepare.")
+    return 0
+
+
+def _clean(args) -> int:
+    client, _ = connect()
+    removed = 0
+    for container in client.containers.list(all=True, filters=naming.label_filter()):
+        container.remove(force=True)
+        removed += 1
+    images = client.images.list(filters=naming.label_filter())
+    if args.bases:
+        images += client.images.list(filters={"label": f"{naming.LABEL}.role=base"})
+    for image in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
+        for ref in image.tags or [image.id]:
+            client.images.remove(ref)
+        removed += 1
+    kept = "" if args.bases else " (Debian base stand-ins kept; --bases removes them too)"
+    print(f"Removed {removed} tutorial containers and images under {naming.prefix()!r}{kept}.")
+    return 0

@@ -1,0 +1,104 @@
+"""Connecting to the Docker engine, and the facts about it that the lessons depend on."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+
+import docker
+from docker.errors import DockerException
+
+from .errors import EngineUnavailable
+
+__all__ = ["EngineInfo", "connect", "unavailable_message"]
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the tutorial needs to know about the engine it talks to."""
+
+    server_version: str
+    api_version: str
+    os: str
+    arch: str
+    storage_driver: str
+    has_bridge: bool
+    build_network: str | None  # None: the engine's default; "host" when it has no bridge
+    address: str
+
+    def describe(self) -> str:
+        """One line for a learner: which engine, and how builds reach the network."""
+        network = "the default bridge" if self.build_network is None else f"the {self.build_network} network (no bridge here)"
+        return (
+            f"Docker engine {self.server_version} (API {self.api_version}) on {self.os}/{self.arch}, "
+            f"storage driver {self.storage_driver}; builds use {network}."
+        )
+
+
+def connect(*, timeout: int = 10) -> tuple[docker.DockerClient, EngineInfo]:
+    """Return a client and the engine's facts, or raise `EngineUnavailable` saying what to do."""
+    try:
+        client = docker.from_env(timeout=timeout)
+        version = client.version()
+        info = client.info()
+        networks = {n.name for n in client.networks.list()}
+    except DockerException as exc:
+        raise EngineUnavailable(unavailable_message(exc)) from None
+    except OSError as exc:  # a socket that exists but refuses, a bad path
+        raise EngineUnavailable(unavailable_message(exc)) from None
+    has_bridge = "bridge" in networks
+    return client, EngineInfo(
+        server_version=str(version.get("Version", "?")),
+        api_version=str(version.get("ApiVersion", "?")),
+        os=str(version.get("Os", info.get("OSType", "?"))),
+        arch=str(version.get("Arch", info.get("Architecture", "?"))),
+        storage_driver=str(info.get("Driver", "?")),
+        has_bridge=has_bridge,
+        build_network=None if has_bridge else "host",
+        address=client.api.base_url if not os.environ.get("DOCKER_HOST") else os.environ["DOCKER_HOST"],
+    )
+
+
+def unavailable_message(cause: BaseException | str, *, system: str | None = None) -> str:
+    """The message shown when no engine answers: what failed, where, and what to do on this platform."""
+    system = system or platform.system()
+    reason = _reason(cause)
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return (
+            f"No Docker engine answers at DOCKER_HOST={host} ({reason}).\n"
+            "Start the engine it points to, or unset DOCKER_HOST to use the default engine, "
+            "then run this again."
+        )
+    if "permission denied" in reason.lower():
+        return (
+            f"The Docker engine's socket refuses this user ({reason}).\n"
+            "Add yourself to the docker group (sudo usermod -aG docker $USER, then log in again), "
+            "or run as root."
+        )
+    if system == "Linux":
+        return (
+            f"No Docker engine answers at {DEFAULT_SOCKET} ({reason}).\n"
+            "Start one: sudo systemctl start docker\n"
+            "or, on a host without systemd, from the tutorial's folder: sudo scripts/start-engine.sh\n"
+            "Then run this again."
+        )
+    if system in ("Darwin", "Windows"):
+        return (
+            f"No Docker engine answers ({reason}).\n"
+            "Start Docker Desktop and wait until it says it is running, then run this again."
+        )
+    return f"No Docker engine answers ({reason}). Start your Docker engine, then run this again."
+
+
+def _reason(cause: BaseException | str) -> str:
+    """The shortest true account of why the connection failed."""
+    text = str(cause)
+    for hint in ("No such file or directory", "Connection refused", "Permission denied",
+                 "Name or service not known", "timed out"):
+        if hint.lower() in text.lower():
+            return hint.lower()
+    return text.splitlines()[0][:160] if text else type(cause).__name__

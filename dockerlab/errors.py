@@ -1,0 +1,68 @@
+"""The one exception tree of dockerlab.
+
+Every message says what failed, the value involved, and what to do next::
+
+    DockerlabError
+    ├── EngineUnavailable      no Docker engine answers
+    ├── BaseUnavailable        no way to obtain a base image (lists every attempt)
+    ├── BuildFailed            a build step failed (names the step, carries the log tail)
+    ├── RunFailed              a container exited non-zero where success was expected
+    ├── ImageNotFound          an image name or archive path that does not exist
+    ├── ArchiveError           an image archive that cannot be read
+    └── KitError               a workshop kit that cannot be saved or loaded
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DockerlabError",
+    "EngineUnavailable",
+    "BaseUnavailable",
+    "BuildFailed",
+    "RunFailed",
+    "ImageNotFound",
+    "ArchiveError",
+    "KitError",
+]
+
+
+class DockerlabError(Exception):
+    """Base of every error dockerlab raises on purpose; its message is meant for a learner."""
+
+
+class EngineUnavailable(DockerlabError):
+    """No Docker engine answers at the address the client would use."""
+
+
+class BaseUnavailable(DockerlabError):
+    """No source (local, pull, kit, debootstrap) could provide a base image."""
+
+
+class BuildFailed(DockerlabError):
+    """A build failed; `step` names the failing step and `log_tail` holds the last lines."""
+
+    def __init__(self, message: str, *, step: str | None = None, log_tail: str = "") -> None:
+        super().__init__(message)
+        self.step = step
+        self.log_tail = log_tail
+
+
+class RunFailed(DockerlabError):
+    """A container exited with a non-zero status where success was expected."""
+
+    def __init__(self, message: str, *, exit_code: int, output: str = "") -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.output = output
+
+
+class ImageNotFound(DockerlabError):
+    """An image name (or archive path) that the engine (or the disk) does not have."""
+
+
+class ArchiveError(DockerlabError):
+    """An image archive whose contents cannot be read as a docker or OCI image."""
+
+
+class KitError(DockerlabError):
+    """A workshop kit archive that cannot be written or loaded."""

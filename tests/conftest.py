@@ -1,0 +1,41 @@
+"""Shared fixtures: a real engine (skipping nothing: CI starts one), under a test prefix."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The real engine the tests talk to, as (client, EngineInfo)."""
+    import dockerlab
+
+    return dockerlab.connect()
+
+
+@pytest.fixture()
+def test_prefix(monkeypatch):
+    """A prefix of its own for one test, so that what it makes cannot collide with the lessons."""
+    value = f"dockerlab-test-{uuid.uuid4().hex[:8]}/"
+    monkeypatch.setenv("DOCKERLAB_PREFIX", value)
+    return value
+
+
+@pytest.fixture()
+def cleanup(engine):
+    """Remove, after the test, the image references the test appends to the list."""
+    client, _ = engine
+    refs: list[str] = []
+    yield refs
+    for ref in reversed(refs):
+        try:
+            client.images.remove(ref, force=True)
+        except Exception:  # already gone: the test may have removed it itself
+            pass
+
+
+def pytest_report_header(config):
+    return f"DOCKER_HOST={os.environ.get('DOCKER_HOST', '(default)')}"
