@@ -1,0 +1,355 @@
+"""Tests of dockerlab.layers on archives built here, on dive's own archives, and against dive itself."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import zstandard
+
+from dockerlab.errors import ArchiveError, ImageNotFound
+from dockerlab.layers import efficiency, files, history, history_from_records
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dive"
+DIVE = Path(sys.executable).parent / "dive"
+
+# dive 0.13.1's numbers, from SHARED / "README.md"
+DIVE_TABLE = {
+    "test-docker-image.tar": (1220598, 32025, 0.9844212134184309, 66237, 0.4834911001404049),
+    "test-docker-image-ocistyle.tar": (1220598, 32025, 0.9844212134184309, 66237, 0.4834911001404049),
+    "test-kaniko-image.tar": (1326410, 46245, 0.9793688490216431, 94677, 0.4884502043790995),
+}
+
+
+# --- fixture archives ------------------------------------------------------------------------
+
+def tar_bytes(entries: list[tuple]) -> bytes:
+    """An uncompressed tar of (kind, name[, content or link target]) entries."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for kind, name, *extra in entries:
+            info = tarfile.TarInfo(name)
+            info.mtime = 1_700_000_000
+            data = None
+            if kind == "dir":
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+            elif kind == "file":
+                data = extra[0] if extra else b""
+                info.size, info.mode = len(data), 0o644
+            elif kind == "symlink":
+                info.type, info.linkname = tarfile.SYMTYPE, extra[0]
+            elif kind == "hardlink":
+                info.type, info.linkname = tarfile.LNKTYPE, extra[0]
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return out.getvalue()
+
+
+BASE = [
+    ("dir", "etc/"), ("file", "etc/conf", b"c" * 100),
+    ("dir", "data/"), ("file", "data/a", b"a" * 300), ("file", "data/b", b"b" * 200),
+    ("dir", "data/sub/"), ("file", "data/sub/c", b"s" * 50),
+    ("file", "big", b"B" * 1000), ("symlink", "link", "big"), ("hardlink", "hard", "big"),
+    ("dir", "empty/"),
+]
+APP = [("dir", "app/"), ("file", "app/tool", b"t" * 400)]
+CHANGES = [  # overwrite, whiteout of a file, whiteout of a directory, opaque directory
+    ("dir", "etc/"), ("file", "etc/conf", b"C" * 120),
+    ("file", ".wh.big"), ("file", ".wh.data"),
+    ("dir", "opt/"), ("file", "opt/.wh..wh..opq"), ("file", "opt/x", b"x" * 10),
+]
+ORDER = [0, 1, 1, 2]  # the APP layer is listed twice (identical layers)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime = len(data), 1_700_000_000
+    tar.addfile(info, io.BytesIO(data))
+
+
+def config_json(layers: list[bytes], order: list[int]) -> bytes:
+    history = [{"created": "2024-01-01T00:00:00Z", "created_by": f"RUN step {i}"} for i in order]
+    return json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+                       "config": {}, "history": history,
+                       "rootfs": {"type": "layers", "diff_ids": [f"sha256:{sha(layers[i])}" for i in order]},
+                       }).encode()
+
+
+def legacy_archive(path: Path, layers: list[bytes], order: list[int], *, symlink_dup: bool = False,
+                   manifest: bool = True) -> Path:
+    """docker save (engine <= 24): <id>/layer.tar, <id>/json, then manifest.json last."""
+    config = config_json(layers, order)
+    refs, done = [], set()
+    with tarfile.open(path, "w") as tar:
+        for i in order:
+            lid = sha(layers[i])
+            if i in done and symlink_dup:  # a second id whose layer.tar links to the first one
+                alias = sha(lid.encode())
+                info = tarfile.TarInfo(f"{alias}/layer.tar")
+                info.type, info.linkname = tarfile.SYMTYPE, f"../{lid}/layer.tar"
+                tar.addfile(info)
+                refs.append(f"{alias}/layer.tar")
+                continue
+            if i not in done:
+                add(tar, f"{lid}/VERSION", b"1.0")
+                add(tar, f"{lid}/json", json.dumps({"id": lid}).encode())
+                add(tar, f"{lid}/layer.tar", layers[i])
+                done.add(i)
+            refs.append(f"{lid}/layer.tar")
+        add(tar, f"{sha(config)}.json", config)
+        if manifest:
+            add(tar, "manifest.json", json.dumps(
+                [{"Config": f"{sha(config)}.json", "RepoTags": ["lab:test"], "Layers": refs}]).encode())
+    return path
+
+
+def oci_archive(path: Path, layers: list[bytes], order: list[int], compress: list[str | None]) -> Path:
+    """docker save (engine >= 25): blobs/sha256/<hex>, index.json, manifest.json, oci-layout."""
+    packers = {None: lambda b: b, "gzip": lambda b: gzip.compress(b, mtime=0),
+               "zstd": lambda b: zstandard.ZstdCompressor().compress(b)}
+    blobs = [packers[c](layer) for layer, c in zip(layers, compress)]
+    media = {None: "tar", "gzip": "tar+gzip", "zstd": "tar+zstd"}
+    config = config_json(layers, order)
+    oci_manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": f"sha256:{sha(config)}", "size": len(config)},
+        "layers": [{"mediaType": f"application/vnd.oci.image.layer.v1.{media[compress[i]]}",
+                    "digest": f"sha256:{sha(blobs[i])}", "size": len(blobs[i])} for i in order],
+    }).encode()
+    index = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "digest": f"sha256:{sha(oci_manifest)}", "size": len(oci_manifest)}]}).encode()
+    with tarfile.open(path, "w") as tar:
+        for blob in [*blobs, config, oci_manifest]:
+            add(tar, f"blobs/sha256/{sha(blob)}", blob)
+        add(tar, "index.json", index)
+        add(tar, "manifest.json", json.dumps([{
+            "Config": f"blobs/sha256/{sha(config)}", "RepoTags": ["lab:test"],
+            "Layers": [f"blobs/sha256/{sha(blobs[i])}" for i in order]}]).encode())
+        add(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+    return path
+
+
+@pytest.fixture
+def layers() -> list[bytes]:
+    return [tar_bytes(BASE), tar_bytes(APP), tar_bytes(CHANGES)]
+
+
+@pytest.fixture
+def legacy(tmp_path: Path, layers: list[bytes]) -> Path:
+    return legacy_archive(tmp_path / "legacy.tar", layers, ORDER)
+
+
+def chunks(path: Path, size: int = 1000):
+    with path.open("rb") as fh:
+        yield from iter(lambda: fh.read(size), b"")
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.reset_index(drop=True).copy()
+
+
+# --- files() ---------------------------------------------------------------------------------
+
+def test_files_rows_legacy(legacy: Path) -> None:
+    df = files(legacy)
+    assert list(df.columns) == ["layer", "path", "size", "type", "mode", "uid", "gid", "linkname"]
+    assert df.groupby("layer").size().to_dict() == {0: 11, 1: 2, 2: 2, 3: 7}
+    rows = {(r.layer, r.path): r for r in df.itertuples()}
+    assert rows[0, "etc/conf"].size == 100 and rows[3, "etc/conf"].size == 120
+    assert rows[0, "etc"].type == "dir" and rows[0, "empty"].type == "dir"
+    assert (rows[0, "link"].type, rows[0, "link"].linkname, rows[0, "link"].size) == ("symlink", "big", 0)
+    assert (rows[0, "hard"].type, rows[0, "hard"].linkname, rows[0, "hard"].size) == ("hardlink", "big", 0)
+    assert rows[3, ".wh.big"].type == "whiteout" and rows[3, ".wh.data"].type == "whiteout"
+    assert rows[3, "opt/.wh..wh..opq"].type == "opaque"
+    assert rows[1, "app/tool"].size == rows[2, "app/tool"].size == 400  # the duplicate, twice
+    assert rows[0, "big"].mode == 0o644 and rows[0, "big"].uid == 0
+    assert not df["path"].str.contains(r"^\.?/|/$").any()
+    assert df.attrs["repo_tags"] == ["lab:test"]
+    assert len(df.attrs["config"]["history"]) == 4
+
+
+def test_sources_give_identical_frames(legacy: Path) -> None:
+    by_path = files(legacy)
+    with legacy.open("rb") as fh:
+        by_file = files(fh)
+    by_chunks = files(chunks(legacy, 1000))
+    by_str = files(str(legacy))
+    for other in (by_file, by_chunks, by_str):
+        pd.testing.assert_frame_equal(by_path, other)
+
+
+def test_docker_image_object(legacy: Path, layers: list[bytes]) -> None:
+    class FakeImage:  # the two methods of docker.models.images.Image that layers uses
+        id = "sha256:fake"
+
+        def save(self, chunk_size: int = 2 << 20, named: bool = False):
+            return chunks(legacy, chunk_size)
+
+        def history(self) -> list[dict]:
+            return [{"Created": 1, "CreatedBy": "/bin/sh -c true", "Size": 0}]
+
+    pd.testing.assert_frame_equal(files(FakeImage()), files(legacy))
+    assert history(FakeImage())["instruction"].tolist() == ["RUN true"]
+
+
+def test_oci_layout_gzip_and_zstd(tmp_path: Path, legacy: Path, layers: list[bytes]) -> None:
+    oci = oci_archive(tmp_path / "oci.tar", layers, ORDER, [None, "gzip", "zstd"])
+    expected = files(legacy)
+    pd.testing.assert_frame_equal(files(oci), expected)
+    pd.testing.assert_frame_equal(files(chunks(oci, 777)), expected)
+
+
+def test_symlinked_layer_tar(tmp_path: Path, legacy: Path, layers: list[bytes]) -> None:
+    linked = legacy_archive(tmp_path / "linked.tar", layers, ORDER, symlink_dup=True)
+    with tarfile.open(linked) as tar:
+        assert sum(m.issym() for m in tar.getmembers()) == 1
+    pd.testing.assert_frame_equal(files(linked), files(legacy))
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+def test_not_an_archive(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"this is not a tar file\n" * 100)
+    with pytest.raises(ArchiveError, match="not an image archive.*docker save"):
+        files(junk)
+
+
+def test_truncated(legacy: Path) -> None:
+    data = legacy.read_bytes()
+    with pytest.raises(ArchiveError, match="truncated"):
+        files(io.BytesIO(data[: len(data) // 2]))
+
+
+def test_missing_manifest(tmp_path: Path, layers: list[bytes]) -> None:
+    bare = legacy_archive(tmp_path / "bare.tar", layers, ORDER, manifest=False)
+    with pytest.raises(ArchiveError, match="has no manifest.json.*docker save"):
+        files(bare)
+
+
+def test_manifest_layer_missing(tmp_path: Path, layers: list[bytes]) -> None:
+    path = tmp_path / "gap.tar"
+    with tarfile.open(path, "w") as tar:
+        add(tar, "a/layer.tar", layers[0])
+        add(tar, "manifest.json", json.dumps([{"Config": "c.json", "Layers": ["a/layer.tar", "b/layer.tar"]}]).encode())
+    with pytest.raises(ArchiveError, match=r"layer 1 as 'b/layer.tar'.*no such tar member"):
+        files(path)
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(ImageNotFound, match="docker save"):
+        files(tmp_path / "nope.tar")
+
+
+# --- efficiency() ----------------------------------------------------------------------------
+
+def test_efficiency_by_hand(legacy: Path) -> None:
+    eff = efficiency(files(legacy))
+    # per path k (leaves only): C_k, m_k over the layers holding k
+    #   big        1000 (layer 0) + 0 (file whiteout, layer 3)   C=1000 m=0   N=2
+    #   etc/conf    100 (layer 0) + 120 (layer 3)                C=220  m=100 N=2
+    #   app/tool    400 (layer 1) + 400 (layer 2, duplicate)     C=800  m=400 N=2
+    #   data        550 (dir whiteout: a 300 + b 200 + sub/c 50)  N=1
+    #   data/a 300, data/b 200, data/sub/c 50, opt/x 10; empty, link, hard 0   N=1
+    cum = 1000 + 220 + 800 + 550 + 300 + 200 + 50 + 10
+    low = 0 + 100 + 400 + 550 + 300 + 200 + 50 + 10
+    assert eff.size_bytes == (100 + 300 + 200 + 50 + 1000) + 400 + 400 + (120 + 10)
+    assert eff.user_size_bytes == 400 + 400 + 130
+    assert eff.wasted_bytes == 1000 + 220 + 800
+    assert eff.reclaimable_bytes == cum - low == 1520
+    assert eff.efficiency == pytest.approx(low / cum, rel=1e-12)
+    assert eff.user_wasted_ratio == pytest.approx(2020 / 930, rel=1e-12)
+    assert [(w.path, w.copies, w.cumulative_size, w.smallest_size, w.reclaimable) for w in eff.top_wasted] == [
+        ("big", 2, 1000, 0, 1000), ("app/tool", 2, 800, 400, 400), ("etc/conf", 2, 220, 100, 120)]
+    assert list(pd.DataFrame(eff.top_wasted).columns) == [
+        "path", "copies", "cumulative_size", "smallest_size", "reclaimable"]
+
+
+def test_efficiency_of_nothing() -> None:
+    eff = efficiency(pd.DataFrame(columns=["layer", "path", "size", "type"]))
+    assert (eff.size_bytes, eff.wasted_bytes, eff.efficiency, eff.top_wasted) == (0, 0, 1.0, ())
+
+
+@pytest.mark.parametrize("name", sorted(DIVE_TABLE))
+def test_peer_numbers(name: str) -> None:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} not present")
+    size, wasted, score, user, ratio = DIVE_TABLE[name]
+    eff = efficiency(files(SHARED / name))
+    assert (eff.size_bytes, eff.wasted_bytes, eff.user_size_bytes) == (size, wasted, user)
+    assert eff.efficiency == pytest.approx(score, rel=1e-12)
+    assert eff.user_wasted_ratio == pytest.approx(ratio, rel=1e-12)
+
+
+def run_dive(archive: Path, out: Path) -> dict:
+    if not DIVE.exists():
+        pytest.skip("the dive binary is not installed in this environment")
+    subprocess.run([str(DIVE), "--source", "docker-archive", str(archive), "--json", str(out)],
+                   check=True, capture_output=True, timeout=120)
+    return json.loads(out.read_text())["image"]
+
+
+def dive_cases(tmp_path: Path, layers: list[bytes]) -> dict[str, Path]:
+    quirk = [tar_bytes(BASE + [("file", ".wh.ghost")]), layers[2], layers[2]]
+    cases = {
+        "own-legacy": legacy_archive(tmp_path / "own.tar", layers, ORDER),
+        "own-oci-gzip-zstd": oci_archive(tmp_path / "own-oci.tar", layers, ORDER, [None, "gzip", "zstd"]),
+        # whiteouts with nothing below them: dive counts them at -1 bytes and skips the rest
+        # of that layer; files()+efficiency() reproduce it
+        "own-whiteout-quirks": legacy_archive(tmp_path / "quirk.tar", quirk, [0, 1, 2]),
+    }
+    if SHARED.is_dir():
+        cases["shared-docker"] = SHARED / "test-docker-image.tar"
+    return cases
+
+
+def test_agrees_with_dive_binary(tmp_path: Path, layers: list[bytes]) -> None:
+    for label, archive in dive_cases(tmp_path, layers).items():
+        dive = run_dive(archive, tmp_path / f"{label}.json")
+        eff = efficiency(files(archive))
+        assert eff.size_bytes == dive["sizeBytes"], label
+        assert eff.wasted_bytes == dive["inefficientBytes"], label
+        assert eff.efficiency == pytest.approx(dive["efficiencyScore"], rel=1e-12), label
+        ours = {(w.path, w.copies, w.cumulative_size) for w in eff.top_wasted}
+        theirs = {(r["file"].lstrip("/"), r["count"], r["sizeBytes"]) for r in dive["fileReference"]}
+        assert ours == theirs, label
+
+
+# --- history ---------------------------------------------------------------------------------
+
+def test_history_from_records() -> None:
+    long_run = "/bin/sh -c pip install --no-cache-dir requests flask numpy pandas scipy matplotlib seaborn"
+    records = [  # newest first, as Image.history() returns them
+        {"Id": "sha256:9", "Created": 1_700_000_600, "CreatedBy": '/bin/sh -c #(nop)  CMD ["python" "app.py"]', "Size": 0},
+        {"Id": "<missing>", "Created": 1_700_000_500, "CreatedBy": "RUN /bin/sh -c apt-get update # buildkit", "Size": 0},
+        {"Id": "<missing>", "Created": 1_700_000_400, "CreatedBy": "WORKDIR /app", "Size": 0},
+        {"Id": "<missing>", "Created": 1_700_000_300, "CreatedBy": long_run, "Size": 12_345},
+        {"Id": "<missing>", "Created": 1_700_000_200, "CreatedBy": "/bin/sh -c true", "Size": 0},
+        {"Id": "<missing>", "Created": 1_700_000_100, "CreatedBy": "/bin/sh -c #(nop)  ENV  PATH=/usr/bin", "Size": 0},
+        {"Id": "<missing>", "Created": 1_700_000_000, "CreatedBy": "/bin/sh -c #(nop) ADD file:0123 in / ", "Size": 5_000},
+    ]
+    df = history_from_records(records)
+    assert list(df.columns) == ["step", "instruction", "full", "size", "layer", "created"]
+    assert df["step"].tolist() == list(range(7))
+    assert df["instruction"].tolist()[:3] == ["ADD file:0123 in /", "ENV PATH=/usr/bin", "RUN true"]
+    assert df["instruction"].tolist()[4:] == ["WORKDIR /app", "RUN apt-get update", 'CMD ["python" "app.py"]']
+    run = df.loc[3, "instruction"]
+    assert len(run) == 60 and run.endswith("…") and run.startswith("RUN pip install")
+    assert df.loc[3, "full"] == long_run and df.loc[3, "size"] == 12_345
+    assert df["layer"].tolist() == [True, False, True, True, False, True, False]
+    assert df.loc[0, "created"] == pd.Timestamp("2023-11-14 22:13:20", tz="UTC")
+    assert str(df["created"].dtype) == "datetime64[ns, UTC]"
+    assert len(history_from_records([])) == 0
