@@ -10,9 +10,10 @@ from .engine import EngineInfo, connect
 from .errors import (ArchiveError, BaseUnavailable, BuildFailed, DockerlabError, EngineUnavailable,
                      ImageNotFound, KitError, RunFailed)
 from .naming import image_name
+from .preflight import Check, preflight
 
 __all__ = [
-    "ArchiveError", "BaseImage", "BaseUnavailable", "BuildFailed", "BuildResult", "DockerlabError",
+    "ArchiveError", "BaseImage", "Check", "BaseUnavailable", "BuildFailed", "BuildResult", "DockerlabError",
     "EngineInfo", "EngineUnavailable", "ImageNotFound", "KitError", "RunFailed", "RunResult",
-    "build", "connect", "image_name", "kit_load", "kit_save", "resolve", "run",
+    "build", "connect", "image_name", "kit_load", "kit_save", "preflight", "resolve", "run",
 ]

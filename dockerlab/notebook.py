@@ -27,4 +27,6 @@ def setup() -> None:
 
 def _show_message(shell, etype, value, tb, tb_offset=None):
     """IPython hook: the learner sees what happened and what to do, not a traceback."""
-    return [f"{etype.__name__}: {value}"]
+    message = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, message)  # the kernel's own way to publish an error
+    return message

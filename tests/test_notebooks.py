@@ -1,0 +1,59 @@
+"""The lessons as a whole: generated navigation, exercise conventions, and the no-engine drill.
+
+nbval itself runs every notebook (same pytest command, ``--nbval``); these tests check what
+nbval cannot see.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def test_there_are_lessons():
+    assert LESSONS and LESSONS[0].name.startswith("00-")
+
+
+def test_navigation_is_current():
+    proc = subprocess.run([sys.executable, "scripts/navigation.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{proc.stdout}{proc.stderr} (run: python scripts/navigation.py)"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_lesson_shape(path):
+    """Objectives up front, key points at the end, outputs from one real run, reasons for ignores."""
+    nb = json.loads(path.read_text())
+    first, last = ("".join(nb["cells"][i]["source"]) for i in (0, -1))
+    assert first.startswith("# ") and "**Time:**" in first and "**Objectives**" in first
+    assert "## Key points" in "".join("".join(c["source"]) for c in nb["cells"][-2:]) or "## Key points" in last
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1)), "commit a Restart & Run All"
+    for cell in code:
+        lines = "".join(cell["source"]).splitlines()
+        assert not any(o["output_type"] == "error" for o in cell["outputs"])
+        if "# NBVAL_IGNORE_OUTPUT" in lines:  # the next line says why
+            reason = lines[lines.index("# NBVAL_IGNORE_OUTPUT") + 1]
+            assert reason.startswith("# (") and len(reason) > 20, f"{path.name}: an ignored output needs its reason"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_no_engine_shows_one_message_in_the_first_code_cell(path, monkeypatch):
+    """Drill: with DOCKER_HOST pointing nowhere, the first code cell says what to do, no traceback."""
+    nb = nbformat.read(path, as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    nb.cells = [nb.cells[first]]
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    NotebookClient(nb, timeout=120, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert len(errors) == 1, nb.cells[0].outputs
+    (error,) = errors
+    assert error.ename == "EngineUnavailable"
+    assert error.traceback == [f"EngineUnavailable: {error.evalue}"]
+    assert "DOCKER_HOST=unix:///nonexistent.sock" in error.evalue and "unset DOCKER_HOST" in error.evalue
