@@ -47,8 +47,9 @@ class BuildResult:
     tags: tuple[str, ...]
     size: int
     seconds: float
-    steps: int
-    cached_steps: int
+    steps: int  # the Dockerfile's instructions
+    cached_steps: int  # served from the build cache
+    cacheable_steps: int  # all but FROM and the ARGs before it, which never use the cache
     bases: tuple[BaseImage, ...] = ()
     log: tuple[str, ...] = field(default=(), repr=False)
 
@@ -59,6 +60,10 @@ class BuildResult:
     @property
     def size_mb(self) -> float:
         return self.size / 1e6
+
+    @property
+    def fully_cached(self) -> bool:
+        return self.cached_steps == self.cacheable_steps
 
 
 def dockerfile_bases(dockerfile: str | Path) -> dict[str, str]:
@@ -99,7 +104,8 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
 
     labels = naming.labels("lesson", variant=variant)
     log: deque[str] = deque(maxlen=4000)
-    steps = cached = 0
+    steps = cached = cacheable = 0
+    seen_from = False
     step_line: str | None = None
     ours = False
     image_id: str | None = None
@@ -122,6 +128,9 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
                     # The legacy builder appends one LABEL step per build label: not the Dockerfile's.
                     steps, step_line = int(m.group(2)) - len(labels), line
                     ours = m.group(3).startswith(f"LABEL {naming.LABEL}")
+                    keyword = m.group(3).split(maxsplit=1)[0].upper() if m.group(3).strip() else ""
+                    seen_from |= keyword == "FROM"
+                    cacheable += not ours and keyword != "FROM" and not (keyword == "ARG" and not seen_from)
                     report.status(f"{variant}: {line[:100]}")
                 elif line.strip() == "---> Using cache" and not ours:
                     cached += 1
@@ -137,7 +146,7 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
         raise _failed(variant, step_line, "the engine reported no image at the end", log)
     image = client.images.get(image_id)
     return BuildResult(image_id=image.id, tags=tuple(image.tags), size=int(image.attrs["Size"]),
-                       seconds=time.monotonic() - started, steps=steps, cached_steps=cached,
+                       seconds=time.monotonic() - started, steps=steps, cached_steps=cached, cacheable_steps=cacheable,
                        bases=tuple(bases), log=tuple(log))
 
 

@@ -102,7 +102,7 @@ def _prepare(args) -> int:
     for variant in variants():
         result = build(variant, client=client, engine=engine)
         rows.append((result.tag, f"{result.size / 1e6:.2f} MB", f"{result.steps}",
-                     f"{result.cached_steps}/{result.steps} cached, {result.seconds:.1f} s"))
+                     f"{result.cached_steps}/{result.cacheable_steps} steps from cache, {result.seconds:.1f} s"))
     print(_table(rows, ("image", "size", "steps", "build")))
     return 0
 

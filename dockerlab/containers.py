@@ -12,7 +12,7 @@ from . import naming
 from .engine import connect
 from .errors import DockerlabError, ImageNotFound
 
-__all__ = ["RunResult", "run"]
+__all__ = ["RunResult", "run", "calculate"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list
     try:
         container = client.containers.create(
             image, list(args) or None, entrypoint=entrypoint, user=user, read_only=read_only,
-            cap_drop=cap_drop, network_disabled=not network, stdin_open=stdin is not None,
-            stdin_once=stdin is not None, labels=naming.labels("run"),
+            cap_drop=cap_drop, network_disabled=not network, labels=naming.labels("run"),
+            stdin_open=stdin is not None, detach=stdin is None,  # not detached: the SDK sets StdinOnce
         )
     except SDKImageNotFound:
         raise ImageNotFound(f"There is no image {image} on this engine. Build it first "
@@ -69,3 +69,21 @@ def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "the container did not start"
+
+
+def calculate(image: str, expressions: list[str], *, command: str | None = None,
+              client: docker.DockerClient | None = None):
+    """Run the calculator in `image` once per expression; a DataFrame of what each printed.
+
+    `command` is the calculator's path when the image's entrypoint is not the calculator
+    (a build-stage image, say).
+    """
+    import pandas as pd
+
+    client = client or connect()[0]
+    rows = []
+    for expression in expressions:
+        result = run(image, expression, entrypoint=[command] if command else None, client=client)
+        rows.append({"expression": expression, "exit code": result.exit_code,
+                     "output": (result.stdout + result.stderr).rstrip("\n")})
+    return pd.DataFrame(rows)

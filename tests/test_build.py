@@ -50,7 +50,8 @@ def test_build_labels_names_and_counts(engine, tmp_path, test_prefix, cleanup):
     assert {c.id for c in client.containers.list(all=True)} == before  # rm/forcerm: nothing piles up
     again = _build(engine, tmp_path)
     assert again.image_id == result.image_id
-    assert again.cached_steps == 2  # COPY and RUN came from the cache (ARG and FROM never do)
+    assert again.cached_steps == again.cacheable_steps == 2  # COPY and RUN (ARG, FROM never use it)
+    assert again.fully_cached
 
 
 def test_typo_in_a_command_names_the_failing_step(engine, tmp_path, test_prefix):

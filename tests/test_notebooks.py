@@ -33,7 +33,7 @@ def test_lesson_shape(path):
     first, last = ("".join(nb["cells"][i]["source"]) for i in (0, -1))
     assert first.startswith("# ") and "**Time:**" in first and "**Objectives**" in first
     assert "## Key points" in "".join("".join(c["source"]) for c in nb["cells"][-2:]) or "## Key points" in last
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1)), "commit a Restart & Run All"
     for cell in code:
         lines = "".join(cell["source"]).splitlines()
@@ -57,3 +57,19 @@ def test_no_engine_shows_one_message_in_the_first_code_cell(path, monkeypatch):
     assert error.ename == "EngineUnavailable"
     assert error.traceback == [f"EngineUnavailable: {error.evalue}"]
     assert "DOCKER_HOST=unix:///nonexistent.sock" in error.evalue and "unset DOCKER_HOST" in error.evalue
+
+
+def test_notebook_01_writes_exactly_the_committed_calculator():
+    """Every file of calculator/ is written by a %%writefile cell of lesson 01, byte for byte."""
+    nb = json.loads((ROOT / "notebooks" / "01-calculator.ipynb").read_text())
+    written = {}
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.startswith("%%writefile ../calculator/"):
+            first, _, body = source.partition("\n")
+            written[first.split("../calculator/", 1)[1].strip()] = body
+    tracked = subprocess.run(["git", "ls-files", "calculator"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    committed = {Path(p).name for p in tracked} or {p.name for p in (ROOT / "calculator").iterdir() if p.is_file()}
+    assert set(written) == committed
+    for name, body in written.items():  # %%writefile ends the file with the cell's last newline
+        assert (ROOT / "calculator" / name).read_text() == body.rstrip("\n") + "\n", name
