@@ -4,7 +4,7 @@ Notebooks call these; they talk to a real Docker engine through the Docker SDK f
 """
 
 from .bases import BaseImage, kit_load, kit_save, resolve
-from .build import BuildResult, build
+from .build import BuildResult, build, dockerfile
 from .containers import RunResult, calculate, run
 from .engine import EngineInfo, connect
 from .errors import (ArchiveError, BaseUnavailable, BuildFailed, DockerlabError, EngineUnavailable,
@@ -15,5 +15,5 @@ from .preflight import Check, preflight
 __all__ = [
     "ArchiveError", "BaseImage", "Check", "BaseUnavailable", "BuildFailed", "BuildResult", "DockerlabError",
     "EngineInfo", "EngineUnavailable", "ImageNotFound", "KitError", "RunFailed", "RunResult",
-    "build", "calculate", "connect", "image_name", "kit_load", "kit_save", "preflight", "resolve", "run",
+    "build", "calculate", "connect", "dockerfile", "image_name", "kit_load", "kit_save", "preflight", "resolve", "run",
 ]

@@ -160,10 +160,7 @@ def _bootstrap(client, name: str, *, report: Reporter, **_) -> tuple[BaseImage |
         if proc.returncode != 0:
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
             return None, "debootstrap: failed: " + " | ".join(tail)
-        for leftovers in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for path in (root / leftovers).glob("*"):
-                if path.is_file():
-                    path.unlink()
+        _dress_like_official_images(root)
         report.status(f"Importing the Debian root file system as {ref} ...")
         _import(client, root, ref, requested=name)
     except (APIError, DockerException, OSError) as exc:
@@ -173,6 +170,31 @@ def _bootstrap(client, name: str, *, report: Reporter, **_) -> tuple[BaseImage |
     return _record(client, name, ref, "debootstrap",
                    f"{name}: not reachable here, so the Debian {DEBIAN_SUITE} stand-in {ref} was built "
                    "from Debian's packages with debootstrap."), ""
+
+
+# The apt settings that Docker's official Debian and Ubuntu images carry, so that the stand-in
+# behaves like them: downloaded .deb files are deleted after every install, no translations.
+_APT_SETTINGS = {
+    "docker-clean": (
+        'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+        '/var/cache/apt/*.bin || true"; };\n'
+        'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+        '/var/cache/apt/*.bin || true"; };\n'
+        'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n'),
+    "docker-no-languages": 'Acquire::Languages "none";\n',
+    "docker-gzip-indexes": 'Acquire::GzipIndexes "true";\n',
+    "docker-autoremove-suggests": 'Apt::AutoRemove::SuggestsImportant "false";\n',
+}
+
+
+def _dress_like_official_images(root: Path) -> None:
+    """Empty apt's caches and lists, and add the official images' apt settings."""
+    for leftovers in ("var/cache/apt/archives", "var/cache/apt", "var/lib/apt/lists"):
+        for path in (root / leftovers).glob("*"):
+            if path.is_file():
+                path.unlink()
+    for name, text in _APT_SETTINGS.items():
+        (root / "etc/apt/apt.conf.d" / name).write_text(text)
 
 
 def _import(client, root: Path, ref: str, *, requested: str) -> None:

@@ -23,7 +23,7 @@ from .engine import EngineInfo, connect
 from .errors import BuildFailed, DockerlabError
 from .progress import Reporter, reporter as default_reporter
 
-__all__ = ["ROOT", "DOCKERFILES", "CALCULATOR", "variants", "BuildResult", "build", "dockerfile_bases"]
+__all__ = ["ROOT", "DOCKERFILES", "CALCULATOR", "variants", "dockerfile", "BuildResult", "build", "dockerfile_bases"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILES = ROOT / "dockerfiles"
@@ -37,6 +37,11 @@ _FROM = re.compile(r"^\s*FROM\s+(\S+)", re.IGNORECASE)
 def variants() -> list[str]:
     """The image variants: one folder with a Dockerfile each under dockerfiles/."""
     return sorted(p.parent.name for p in DOCKERFILES.glob("*/Dockerfile"))
+
+
+def dockerfile(variant: str) -> str:
+    """The text of a variant's Dockerfile, to read in a lesson."""
+    return (DOCKERFILES / variant / "Dockerfile").read_text()
 
 
 @dataclass(frozen=True)

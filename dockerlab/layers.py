@@ -360,12 +360,16 @@ _SHELL = re.compile(r"^(?:RUN )?(?:\|\d+ .*?)?/bin/sh -c ")
 _LAYER_WORDS = {"RUN", "ADD", "COPY"}
 
 
+_CONTENT_DIGEST = re.compile(r"\b(dir|file|multi):([0-9a-f]{64})\b")
+
+
 def _instruction(full: str) -> str:
     text = " ".join(full.split()).removesuffix(" # buildkit")
     match = _SHELL.match(text)
     if match:
         rest = text[match.end():]
         text = rest.removeprefix("#(nop)").strip() if rest.startswith("#(nop)") else f"RUN {rest}"
+    text = _CONTENT_DIGEST.sub(lambda m: f"{m.group(1)}:{m.group(2)[:12]}", text)  # COPY dir:<sha256> in .
     return text if len(text) <= 60 else text[:59] + "…"
 
 
@@ -374,7 +378,8 @@ def history_from_records(records: list[dict]) -> pd.DataFrame:
     rows = []
     for step, record in enumerate(reversed(records)):
         full = record.get("CreatedBy") or ""
-        short = _instruction(full)
+        # An imported base (docker import, debootstrap) records no instruction, only a comment.
+        short = _instruction(full) or f"({record.get('Comment') or 'no instruction recorded'})"
         size = int(record.get("Size") or 0)
         rows.append({
             "step": step,

@@ -49,7 +49,7 @@ def test_kit_round_trip(engine, tmp_path, test_prefix, cleanup):
     client, _ = engine
     base = bases.resolve("ubuntu:24.04", client=client, reporter=SilentReporter())
     client.images.get(base.ref).tag(f"{test_prefix}kit-probe", "latest")
-    client.images.get(f"{test_prefix}kit-probe:latest")
+    cleanup.append(f"{test_prefix}kit-probe:latest")
     kit = tmp_path / "kit.tar"
     names = bases.kit_save(kit, client=client, reporter=SilentReporter())
     assert base.ref in names and kit.stat().st_size > base.size / 2

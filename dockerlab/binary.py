@@ -1,0 +1,71 @@
+"""Reading a file out of an image, and what an ELF header says about a binary."""
+
+from __future__ import annotations
+
+import io
+import struct
+import tarfile
+from dataclasses import dataclass
+
+import docker
+from docker.errors import NotFound
+
+from . import naming
+from .engine import connect
+from .errors import DockerlabError, ImageNotFound
+
+__all__ = ["ElfFacts", "read_file", "elf_facts"]
+
+_MACHINES = {0x3E: "x86-64", 0xB7: "arm64", 0x03: "x86", 0x28: "arm", 0xF3: "riscv64", 0x16: "s390x", 0x15: "ppc64"}
+
+
+@dataclass(frozen=True)
+class ElfFacts:
+    """What the ELF header and tables of a binary say."""
+
+    size: int
+    machine: str
+    static: bool  # no program interpreter (dynamic loader) is named
+    stripped: bool  # no symbol table (.symtab)
+
+
+def read_file(image: str, path: str, *, client: docker.DockerClient | None = None) -> bytes:
+    """The bytes of the file at `path` in `image`, without running anything in it."""
+    client = client or connect()[0]
+    try:
+        container = client.containers.create(image, labels=naming.labels("run"), network_disabled=True,
+                                             entrypoint=["/nothing"])
+    except docker.errors.ImageNotFound:
+        raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
+    try:
+        stream, _ = container.get_archive(path)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.next()
+            if member is None or not member.isfile():
+                raise DockerlabError(f"{path} in {image} is not a regular file.")
+            return tar.extractfile(member).read()
+    except NotFound:
+        raise DockerlabError(f"There is no {path} in {image}.") from None
+    finally:
+        container.remove(force=True)
+
+
+def elf_facts(data: bytes) -> ElfFacts:
+    """Read the ELF header, program headers and section headers of a 64- or 32-bit binary."""
+    if data[:4] != b"\x7fELF":
+        raise DockerlabError("That file is not an ELF binary (it does not start with 0x7f 'ELF').")
+    is64, little = data[4] == 2, data[5] == 1
+    end = "<" if little else ">"
+    if is64:
+        machine, = struct.unpack_from(end + "H", data, 18)
+        phoff, shoff = struct.unpack_from(end + "QQ", data, 32)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(end + "HHHHH", data, 54)
+    else:
+        machine, = struct.unpack_from(end + "H", data, 18)
+        phoff, shoff = struct.unpack_from(end + "II", data, 28)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(end + "HHHHH", data, 42)
+    PT_INTERP, SHT_SYMTAB = 3, 2
+    interp = any(struct.unpack_from(end + "I", data, phoff + i * phentsize)[0] == PT_INTERP for i in range(phnum))
+    symtab = any(struct.unpack_from(end + "I", data, shoff + i * shentsize + 4)[0] == SHT_SYMTAB for i in range(shnum))
+    return ElfFacts(size=len(data), machine=_MACHINES.get(machine, f"machine {machine:#x}"),
+                    static=not interp, stripped=not symtab)
