@@ -23,7 +23,7 @@ from .engine import EngineInfo, connect
 from .errors import BuildFailed, DockerlabError
 from .progress import Reporter, reporter as default_reporter
 
-__all__ = ["ROOT", "DOCKERFILES", "CALCULATOR", "variants", "dockerfile", "BuildResult", "build", "dockerfile_bases"]
+__all__ = ["ROOT", "DOCKERFILES", "CALCULATOR", "variants", "dockerfile", "stages", "BuildResult", "build", "dockerfile_bases"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILES = ROOT / "dockerfiles"
@@ -31,7 +31,7 @@ CALCULATOR = ROOT / "calculator"
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$", re.IGNORECASE)
-_FROM = re.compile(r"^\s*FROM\s+(\S+)", re.IGNORECASE)
+_FROM = re.compile(r"^\s*FROM\s+(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
 
 
 def variants() -> list[str]:
@@ -69,6 +69,11 @@ class BuildResult:
     @property
     def fully_cached(self) -> bool:
         return self.cached_steps == self.cacheable_steps
+
+
+def stages(variant: str) -> list[str]:
+    """The named stages of a variant's Dockerfile, in order (``["build"]`` for multi-stage)."""
+    return [m.group(2) for line in dockerfile(variant).splitlines() if (m := _FROM.match(line)) and m.group(2)]
 
 
 def dockerfile_bases(dockerfile: str | Path) -> dict[str, str]:
@@ -120,6 +125,7 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
             path=str(context), dockerfile=str(dockerfile.resolve()), tag=tag, target=target,
             buildargs=args, labels=labels, rm=True, forcerm=True,
             nocache=nocache, pull=False, network_mode=engine.build_network, decode=True, timeout=3600,
+            cache_from=_cache_sources(client),
         )
         for event in stream:
             if "error" in event:
@@ -153,6 +159,12 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
     return BuildResult(image_id=image.id, tags=tuple(image.tags), size=int(image.attrs["Size"]),
                        seconds=time.monotonic() - started, steps=steps, cached_steps=cached, cacheable_steps=cacheable,
                        bases=tuple(bases), log=tuple(log))
+
+
+def _cache_sources(client) -> list[str]:
+    """The tutorial's own images, as cache sources: images loaded from a workshop kit have no
+    local build history, and the legacy builder reuses their layers only when named here."""
+    return sorted(t for image in client.images.list(filters=naming.label_filter()) for t in image.tags)
 
 
 def _failed(variant: str, step: str | None, error: str, log) -> BuildFailed:
