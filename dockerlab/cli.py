@@ -17,7 +17,7 @@ from typing import Sequence
 
 from . import naming
 from .bases import TUTORIAL_BASES, kit_load, kit_save, resolve
-from .build import build, variants
+from .build import build, stages, variants
 from .engine import connect
 from .errors import DockerlabError
 from .preflight import preflight
@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     p = kit.add_parser("load", help="load the images in FILE")
     p.add_argument("file")
     p.set_defaults(func=lambda a: _say(f"loaded from {a.file}: " + (", ".join(kit_load(a.file)) or "(no tagged images)")))
+    p = sub.add_parser("analyze", help="dive-style efficiency of an image or a saved archive")
+    p.add_argument("image", help="an image name or id on the engine, or a `docker save` archive")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    p.add_argument("--lowest-efficiency", type=float, metavar="X", help="fail when efficiency < X (0-1)")
+    p.add_argument("--highest-user-wasted-ratio", type=float, metavar="Y",
+                   help="fail when wasted bytes / user bytes > Y (0-1)")
+    p.set_defaults(func=_analyze)
     p = sub.add_parser("clean", help="remove the tutorial's containers and images, nothing else")
     p.add_argument("--bases", action="store_true", help="also remove the Debian base stand-ins")
     p.set_defaults(func=_clean)
@@ -99,8 +106,8 @@ def _prepare(args) -> int:
         base = resolve(name, client=client)
         print(f"base  {base.description}")
     rows = []
-    for variant in variants():
-        result = build(variant, client=client, engine=engine)
+    for variant, target in [(v, t) for v in variants() for t in (*stages(v), None)]:
+        result = build(variant, target=target, client=client, engine=engine)
         rows.append((result.tag, f"{result.size / 1e6:.2f} MB", f"{result.steps}",
                      f"{result.cached_steps}/{result.cacheable_steps} steps from cache, {result.seconds:.1f} s"))
     print(_table(rows, ("image", "size", "steps", "build")))
@@ -143,3 +150,20 @@ def _clean(args) -> int:
     kept = "" if args.bases else " (Debian base stand-ins kept; --bases removes them too)"
     print(f"Removed {removed} tutorial containers and images under {naming.prefix()!r}{kept}.")
     return 0
+
+
+def _analyze(args) -> int:
+    from .analyze import analyze, rules
+
+    for flag, value in (("--lowest-efficiency", args.lowest_efficiency),
+                        ("--highest-user-wasted-ratio", args.highest_user_wasted_ratio)):
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise DockerlabError(f"{flag} {value:g} is not a ratio: give a number from 0 to 1 (0.95 means 95 %).")
+    result = analyze(args.image)
+    checks = rules(result, lowest_efficiency=args.lowest_efficiency,
+                   highest_user_wasted_ratio=args.highest_user_wasted_ratio)
+    print(json.dumps(result.to_json(), indent=2) if args.json else result.summary())
+    out = sys.stderr if args.json else sys.stdout  # keep stdout pure JSON
+    for name, passed, detail in checks:
+        print(f"{'PASS' if passed else 'FAIL'}: {name}: {detail}", file=out)
+    return 0 if all(passed for _, passed, _ in checks) else 1

@@ -1,0 +1,174 @@
+"""Figures for the lessons: image sizes, layers stacked per image, the biggest directories.
+
+Every function takes ``ax=None`` (a new figure sized to the data when None) and returns the
+Axes; none calls ``plt.show()``. Sizes are shown in MB (10^6 bytes), as ``docker images`` does.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+
+__all__ = ["sizes", "layers", "top_dirs", "dir_sizes", "shorten"]
+
+_MB = 1e6
+_LABEL_SHARE = 0.05  # layers() labels layers bigger than this share of the biggest image
+
+
+def shorten(text: str, *, width: int = 28) -> str:
+    """`text` on one line, cut to `width` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _axes(ax: Axes | None, bars: int, *, width: float = 8.0) -> Axes:
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=(width, max(2.4, 0.4 * bars + 1.2)), layout="constrained")
+    return ax
+
+
+def _mb(value: float) -> str:
+    mb = value / _MB
+    digits = 0 if mb >= 100 else 1 if mb >= 10 else 2 if mb >= 1 else 3
+    return f"{mb:,.{digits}f} MB"
+
+
+def sizes(images: Mapping[str, int] | pd.Series, *, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of image sizes (bytes in, MB on a log axis), first image on top."""
+    series = pd.Series(images, dtype="float64") if not isinstance(images, pd.Series) else images.astype("float64")
+    if series.empty:
+        raise ValueError("sizes() needs at least one image: pass {name: size_in_bytes}.")
+    ax = _axes(ax, len(series))
+    names = [str(n) for n in series.index]
+    mb = [max(v, 1.0) / _MB for v in series.to_numpy()]  # a log axis cannot show 0
+    y = list(range(len(mb)))
+    bars = ax.barh(y, mb, color="tab:blue", height=0.6)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    low, high = min(mb), max(mb)
+    ax.set_xlim(low / 3, high * 30)  # room on the right for the labels
+    for bar, value in zip(bars, series.to_numpy()):
+        ax.annotate(_mb(value), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    xytext=(4, 0), textcoords="offset points", va="center", ha="left", fontsize=9)
+    ax.set_title("Image size")
+    ax.set_xlabel("size (MB, log scale)")
+    ax.grid(axis="x", which="major", alpha=0.3)
+    return ax
+
+
+def layers(tables: Mapping[str, pd.DataFrame], *, ax: Axes | None = None) -> Axes:
+    """One stacked bar per image, one segment per layer (MB, linear), first image on top.
+
+    Each table has columns index, size, instruction (as `Analysis.layers_frame()` gives).
+    Layers bigger than 5 % of the biggest image carry their instruction, cut to fit the segment.
+    """
+    if not tables:
+        raise ValueError("layers() needs at least one image: pass {name: layers DataFrame}.")
+    ax = _axes(ax, len(tables), width=10.0)
+    totals = {name: float(df["size"].sum()) for name, df in tables.items()}
+    biggest = max(max(totals.values()), 1.0)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    labels = []  # (text artist, segment width in data units)
+    for row, (name, df) in enumerate(tables.items()):
+        left = 0.0
+        for k, (size, instruction) in enumerate(zip(df["size"], df["instruction"])):
+            width = float(size) / _MB
+            ax.barh(row, width, left=left, height=0.6, color=colors[k % len(colors)],
+                    edgecolor="white", linewidth=0.5)
+            if size > _LABEL_SHARE * biggest:
+                text = ax.text(left + width / 2, row, shorten(instruction or f"layer {k}"),
+                               ha="center", va="center", fontsize=8, color="white", clip_on=True)
+                labels.append((text, width))
+            left += width
+        ax.annotate(_mb(totals[name]), (left, row), xytext=(4, 0), textcoords="offset points",
+                    va="center", ha="left", fontsize=9)
+    ax.set_yticks(range(len(tables)), [str(n) for n in tables])
+    ax.invert_yaxis()
+    ax.set_xlim(0, biggest / _MB * 1.18)
+    ax.set_title("Layers of each image (one segment per layer)")
+    ax.set_xlabel("size (MB)")
+    _fit_inside(ax, labels)
+    return ax
+
+
+def _fit_inside(ax: Axes, labels: list) -> None:
+    """Cut each segment label until it fits its segment (measured after the figure's layout)."""
+    if not labels:
+        return
+    fig = ax.figure
+    fig.draw_without_rendering()  # run the layout engine, so the axes have their final width
+    renderer = fig.canvas.get_renderer()
+    x0 = ax.transData.transform((0, 0))[0]
+    for text, width in labels:
+        room = ax.transData.transform((width, 0))[0] - x0 - 6  # pixels, with a little padding
+        full = text.get_text()
+        for candidate in [full] + [full[:n].rstrip() + "…" for n in range(len(full) - 1, 2, -1)]:
+            text.set_text(candidate)
+            if text.get_window_extent(renderer).width <= room:
+                break
+        else:
+            text.set_text("")
+
+
+def dir_sizes(files_df: pd.DataFrame, *, depth: int = 2) -> pd.DataFrame:
+    """Sizes of the directories at `depth` in the image's final filesystem (columns dir, size, files).
+
+    The final filesystem keeps the last layer's entry of each path, without what a later layer
+    removed: whiteouts, opaque directories, and directories replaced by a file or link.
+    Files above `depth` count for their own directory (``/`` for the top level).
+    """
+    if depth < 1:
+        raise ValueError(f"depth={depth} must be 1 or more (1: /usr, 2: /usr/lib, ...).")
+    removed: dict[str, int] = {}  # path -> highest layer that removed it and everything below it
+    below: dict[str, int] = {}  # path -> highest layer that removed everything below it
+    for layer, path, kind in files_df[["layer", "path", "type"]].itertuples(index=False):
+        parent, base = posixpath.split(path)
+        if kind == "whiteout":
+            target = posixpath.join(parent, base[len(".wh."):])
+            removed[target] = max(removed.get(target, -1), layer)
+        elif kind == "opaque":
+            below[parent] = max(below.get(parent, -1), layer)
+        elif kind != "dir":
+            below[path] = max(below.get(path, -1), layer)
+    last = files_df[~files_df["type"].isin(["whiteout", "opaque"])].drop_duplicates("path", keep="last")
+    rows: dict[str, list[int]] = {}
+    for layer, path, kind, size in last[["layer", "path", "type", "size"]].itertuples(index=False):
+        if removed.get(path, -1) > layer:
+            continue
+        parts = path.split("/")
+        ancestors = ("/".join(parts[:i]) for i in range(1, len(parts)))
+        if any(removed.get(a, -1) > layer or below.get(a, -1) > layer for a in ancestors):
+            continue
+        if kind != "file":
+            continue
+        key = "/" + "/".join(parts[: min(depth, len(parts) - 1)])
+        entry = rows.setdefault(key, [0, 0])
+        entry[0] += int(size)
+        entry[1] += 1
+    frame = pd.DataFrame([(d, s, n) for d, (s, n) in rows.items()], columns=["dir", "size", "files"])
+    frame = frame.astype({"dir": "object", "size": "int64", "files": "int64"})
+    return frame.sort_values(["size", "dir"], ascending=[False, True], ignore_index=True)
+
+
+def top_dirs(files_df: pd.DataFrame, *, depth: int = 2, n: int = 12, ax: Axes | None = None) -> Axes:
+    """The `n` biggest directories at `depth` of the final filesystem, in MB, biggest on top."""
+    table = dir_sizes(files_df, depth=depth).head(n)
+    ax = _axes(ax, len(table))
+    y = list(range(len(table)))
+    bars = ax.barh(y, table["size"] / _MB, color="tab:orange", height=0.6)
+    ax.set_yticks(y, table["dir"].tolist())
+    ax.invert_yaxis()
+    for bar, size in zip(bars, table["size"]):
+        ax.annotate(_mb(size), (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=9)
+    top = float(table["size"].max()) / _MB if len(table) else 1.0
+    ax.set_xlim(0, (top or 1.0) * 1.2)
+    ax.set_title(f"Biggest directories at depth {depth} (final filesystem)")
+    ax.set_xlabel("size (MB)")
+    return ax
