@@ -8,7 +8,7 @@ against dive's two CI thresholds (``lowestEfficiency``, ``highestUserWastedPerce
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class Analysis:
     user_wasted_ratio: float
     layers: tuple[tuple[int, int, str], ...]
     top_wasted: tuple[WastedPath, ...]
+    files: pd.DataFrame | None = field(default=None, repr=False, compare=False)  # every entry read
 
     def layers_frame(self) -> pd.DataFrame:
         """The layers as a DataFrame (columns index, size, instruction), as `plots.layers` takes."""
@@ -203,4 +204,5 @@ def _result(name: str, frame: pd.DataFrame, records: list[dict]) -> Analysis:
         user_wasted_ratio=eff.user_wasted_ratio,
         layers=tuple((i, int(sizes.get(i, 0)), texts[i]) for i in range(count)),
         top_wasted=eff.top_wasted[:TOP_WASTED],
+        files=frame,
     )

@@ -38,8 +38,12 @@ class EngineInfo:
         )
 
 
-def connect(*, timeout: int = 10) -> tuple[docker.DockerClient, EngineInfo]:
-    """Return a client and the engine's facts, or raise `EngineUnavailable` saying what to do."""
+def connect(*, timeout: int = 300) -> tuple[docker.DockerClient, EngineInfo]:
+    """Return a client and the engine's facts, or raise `EngineUnavailable` saying what to do.
+
+    `timeout` bounds each read from the engine (a missing engine fails at once): saving a large
+    image on a busy engine can take tens of seconds before the first byte.
+    """
     try:
         client = docker.from_env(timeout=timeout)
         version = client.version()

@@ -357,7 +357,7 @@ def efficiency(files_df: pd.DataFrame) -> Efficiency:
 # --- build history -------------------------------------------------------------------------
 
 _SHELL = re.compile(r"^(?:RUN )?(?:\|\d+ .*?)?/bin/sh -c ")
-_LAYER_WORDS = {"RUN", "ADD", "COPY"}
+_LAYER_WORDS = {"RUN", "ADD", "COPY", "WORKDIR"}  # the legacy builder commits a layer for WORKDIR too
 
 
 _CONTENT_DIGEST = re.compile(r"\b(dir|file|multi):([0-9a-f]{64})\b")

@@ -6,12 +6,13 @@ Axes; none calls ``plt.show()``. Sizes are shown in MB (10^6 bytes), as ``docker
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+
+from .filesystem import final_files
 
 __all__ = ["sizes", "layers", "top_dirs", "dir_sizes", "shorten"]
 
@@ -125,28 +126,10 @@ def dir_sizes(files_df: pd.DataFrame, *, depth: int = 2) -> pd.DataFrame:
     """
     if depth < 1:
         raise ValueError(f"depth={depth} must be 1 or more (1: /usr, 2: /usr/lib, ...).")
-    removed: dict[str, int] = {}  # path -> highest layer that removed it and everything below it
-    below: dict[str, int] = {}  # path -> highest layer that removed everything below it
-    for layer, path, kind in files_df[["layer", "path", "type"]].itertuples(index=False):
-        parent, base = posixpath.split(path)
-        if kind == "whiteout":
-            target = posixpath.join(parent, base[len(".wh."):])
-            removed[target] = max(removed.get(target, -1), layer)
-        elif kind == "opaque":
-            below[parent] = max(below.get(parent, -1), layer)
-        elif kind != "dir":
-            below[path] = max(below.get(path, -1), layer)
-    last = files_df[~files_df["type"].isin(["whiteout", "opaque"])].drop_duplicates("path", keep="last")
     rows: dict[str, list[int]] = {}
-    for layer, path, kind, size in last[["layer", "path", "type", "size"]].itertuples(index=False):
-        if removed.get(path, -1) > layer:
-            continue
+    final = final_files(files_df)
+    for path, size in final.loc[final["type"] == "file", ["path", "size"]].itertuples(index=False):
         parts = path.split("/")
-        ancestors = ("/".join(parts[:i]) for i in range(1, len(parts)))
-        if any(removed.get(a, -1) > layer or below.get(a, -1) > layer for a in ancestors):
-            continue
-        if kind != "file":
-            continue
         key = "/" + "/".join(parts[: min(depth, len(parts) - 1)])
         entry = rows.setdefault(key, [0, 0])
         entry[0] += int(size)

@@ -349,7 +349,8 @@ def test_history_from_records() -> None:
     run = df.loc[3, "instruction"]
     assert len(run) == 60 and run.endswith("…") and run.startswith("RUN pip install")
     assert df.loc[3, "full"] == long_run and df.loc[3, "size"] == 12_345
-    assert df["layer"].tolist() == [True, False, True, True, False, True, False]
+    # WORKDIR commits a layer (an empty one when the directory exists), like RUN, COPY and ADD.
+    assert df["layer"].tolist() == [True, False, True, True, True, True, False]
     assert df.loc[0, "created"] == pd.Timestamp("2023-11-14 22:13:20", tz="UTC")
     assert str(df["created"].dtype) == "datetime64[ns, UTC]"
     assert len(history_from_records([])) == 0
