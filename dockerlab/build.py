@@ -60,7 +60,8 @@ class BuildResult:
 
     @property
     def tag(self) -> str:
-        return self.tags[0] if self.tags else self.image_id
+        """The name this build gave the image (the first of `tags`)."""
+        return self.tags[0]
 
     @property
     def size_mb(self) -> float:
@@ -71,9 +72,10 @@ class BuildResult:
         return self.cached_steps == self.cacheable_steps
 
 
-def stages(variant: str) -> list[str]:
-    """The named stages of a variant's Dockerfile, in order (``["build"]`` for multi-stage)."""
-    return [m.group(2) for line in dockerfile(variant).splitlines() if (m := _FROM.match(line)) and m.group(2)]
+def stages(variant: str, *, text: str | None = None) -> list[str]:
+    """The named stages of a variant's Dockerfile (or of `text`), in order: ``["build"]``."""
+    text = dockerfile(variant) if text is None else text
+    return [m.group(2) for line in text.splitlines() if (m := _FROM.match(line)) and m.group(2)]
 
 
 def dockerfile_bases(dockerfile: str | Path) -> dict[str, str]:
@@ -125,7 +127,7 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
             path=str(context), dockerfile=str(dockerfile.resolve()), tag=tag, target=target,
             buildargs=args, labels=labels, rm=True, forcerm=True,
             nocache=nocache, pull=False, network_mode=engine.build_network, decode=True, timeout=3600,
-            cache_from=_cache_sources(client),
+            cache_from=_cache_sources(client, variant, tag, dockerfile=dockerfile, nocache=nocache),
         )
         for event in stream:
             if "error" in event:
@@ -156,15 +158,24 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
     if image_id is None:
         raise _failed(variant, step_line, "the engine reported no image at the end", log)
     image = client.images.get(image_id)
-    return BuildResult(image_id=image.id, tags=tuple(image.tags), size=int(image.attrs["Size"]),
+    others = tuple(t for t in image.tags if t != tag)  # the same image may carry other names too
+    return BuildResult(image_id=image.id, tags=(tag, *others), size=int(image.attrs["Size"]),
                        seconds=time.monotonic() - started, steps=steps, cached_steps=cached, cacheable_steps=cacheable,
                        bases=tuple(bases), log=tuple(log))
 
 
-def _cache_sources(client) -> list[str]:
-    """The tutorial's own images, as cache sources: images loaded from a workshop kit have no
-    local build history, and the legacy builder reuses their layers only when named here."""
-    return sorted(t for image in client.images.list(filters=naming.label_filter()) for t in image.tags)
+def _cache_sources(client, variant: str, tag: str, *, dockerfile: Path, nocache: bool) -> list[str]:
+    """This image's earlier build and its variant's stage images, when they exist.
+
+    Images loaded from a workshop kit have no local build history: the legacy builder reuses
+    their layers only when they are named as cache sources. Naming a source also limits the
+    local cache to the sources' own chains, so only this variant's images are named.
+    """
+    if nocache:
+        return []
+    named = stages(variant, text=dockerfile.read_text())
+    wanted = {tag, *(naming.image_name(f"{variant}-{stage}") for stage in named)}
+    return sorted(t for t in wanted if client.images.list(name=t))
 
 
 def _failed(variant: str, step: str | None, error: str, log) -> BuildFailed:

@@ -44,6 +44,7 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r "$reqs"
   .venv/bin/python -m pip install -q --no-deps -e .
+  .venv/bin/python -c "import matplotlib.pyplot"  # builds matplotlib's font cache once, not in a lesson
   touch "$stamp"
 fi
 

@@ -50,7 +50,7 @@ def test_no_engine_shows_one_message_in_the_first_code_cell(path, monkeypatch):
     first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     nb.cells = [nb.cells[first]]
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
-    NotebookClient(nb, timeout=120, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
     errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
     assert len(errors) == 1, nb.cells[0].outputs
     (error,) = errors

@@ -1,0 +1,57 @@
+"""Drills: what a workshop room does to the tutorial. Two learners share one engine."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import docker
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def _run_lessons(prefix: str, out: Path) -> subprocess.Popen:
+    env = dict(os.environ, DOCKERLAB_PREFIX=prefix)
+    script = (
+        "import sys, nbformat\n"
+        "from nbclient import NotebookClient\n"
+        "for path in sys.argv[2:]:\n"
+        "    nb = nbformat.read(path, as_version=4)\n"
+        "    NotebookClient(nb, timeout=1800, resources={'metadata': {'path': 'notebooks'}}).execute()\n"
+        "    nbformat.write(nb, f'{sys.argv[1]}/{path.rsplit(\"/\", 1)[-1]}')\n"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([sys.executable, "-c", script, str(out), *map(str, LESSONS)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_two_learners_on_one_engine(tmp_path):
+    """The whole tutorial, twice at once under two prefixes: both pass, and each sees its own images."""
+    learners = {"drill-ada/": tmp_path / "ada", "drill-bob/": tmp_path / "bob"}
+    client = docker.from_env()
+    others = {t for image in client.images.list() for t in image.tags if not t.startswith("drill-")}
+    runs = {prefix: _run_lessons(prefix, out) for prefix, out in learners.items()}
+    try:
+        for prefix, proc in runs.items():
+            output, _ = proc.communicate(timeout=3600)
+            assert proc.returncode == 0, f"{prefix}: {output[-3000:]}"
+        for prefix, out in learners.items():
+            for lesson in LESSONS:
+                nb = nbformat.read(out / lesson.name, as_version=4)
+                errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+                assert not errors, (prefix, lesson.name, errors)
+            tags = {t for image in client.images.list(filters={"label": f"dockerlab.tutorial={prefix}"})
+                    for t in image.tags}
+            assert f"{prefix}multi-stage:latest" in tags and f"{prefix}single-stage:latest" in tags
+            assert all(t.startswith(prefix) for t in tags)
+    finally:
+        for prefix, proc in runs.items():
+            if proc.poll() is None:
+                proc.kill()
+            subprocess.run([sys.executable, "-m", "dockerlab", "clean"], cwd=ROOT, timeout=300,
+                           env=dict(os.environ, DOCKERLAB_PREFIX=prefix), capture_output=True)
+    for prefix in learners:  # clean removed each learner's images, and nothing else
+        assert not client.images.list(filters={"label": f"dockerlab.tutorial={prefix}"})
+    assert others <= {t for image in client.images.list() for t in image.tags}
