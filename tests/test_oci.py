@@ -1,0 +1,355 @@
+"""Images written by hand: archives read back, deterministic bytes, a valid OCI layout, and a
+docker-archive that the real engine loads and runs."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import json
+import tarfile
+import time
+
+import pytest
+
+import dockerlab
+from dockerlab import naming, oci
+from dockerlab.errors import ArchiveError, DockerlabError
+from dockerlab.layers import files
+
+ELF = b"\x7fELF" + bytes(60) + b"not really a program"
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def write(path, layout="docker", **options):
+    spec = dict(files={"/calc": (ELF, 0o755), "/etc/motd": b"hello\n"}, entrypoint=["/calc"],
+                tag=naming.image_name("by-hand-test"), layout=layout)
+    return oci.write_image(path, **{**spec, **options})
+
+
+def entries(path) -> dict[str, bytes | None]:
+    with tarfile.open(path) as tar:
+        return {m.name: tar.extractfile(m).read() if m.isreg() else None for m in tar.getmembers()}
+
+
+# --- reading the archives back ------------------------------------------------------------
+
+@pytest.mark.parametrize("layout", ["docker", "oci"])
+def test_files_reads_back_what_was_written(tmp_path, layout):
+    image = write(tmp_path / "image.tar", layout)
+    table = files(tmp_path / "image.tar")
+    assert table[["layer", "path", "size", "type"]].values.tolist() == [
+        [0, "calc", len(ELF), "file"], [0, "etc", 0, "dir"], [0, "etc/motd", 6, "file"]]
+    calc = table[table["path"] == "calc"].iloc[0]
+    assert (calc["mode"], calc["uid"], calc["gid"]) == (0o755, 0, 0)
+    assert table.attrs["repo_tags"] == [image.tag] == [naming.image_name("by-hand-test")]
+    assert table.attrs["config"]["rootfs"]["diff_ids"] == [image.diff_id]
+
+
+@pytest.mark.parametrize("layout", ["docker", "oci"])
+def test_writing_twice_gives_the_same_bytes(tmp_path, layout):
+    first, second = write(tmp_path / "a.tar", layout), write(tmp_path / "b.tar", layout)
+    buffer = io.BytesIO()
+    third = write(buffer, layout)
+    data = (tmp_path / "a.tar").read_bytes()
+    assert data == (tmp_path / "b.tar").read_bytes() == buffer.getvalue()
+    assert first == second == third
+    assert first.archive_digest == sha(data) and first.archive_size == len(data)
+
+
+def test_the_order_of_files_does_not_change_the_bytes(tmp_path):
+    one = write(tmp_path / "a.tar", files={"/a": b"1", "/b/c": b"2"})
+    two = write(tmp_path / "b.tar", files={"/b/c": b"2", "/a": b"1"})
+    assert one.diff_id == two.diff_id and one.archive_digest == two.archive_digest
+
+
+def test_the_layer_tar_is_plain_and_reproducible():
+    layer = oci.layer_tar({"/usr/bin/calc": (ELF, 0o755), "/a": b"x"})
+    with tarfile.open(fileobj=io.BytesIO(layer)) as tar:
+        members = tar.getmembers()
+    assert [(m.name, m.isdir()) for m in members] == [("a", False), ("usr", True), ("usr/bin", True),
+                                                       ("usr/bin/calc", False)]
+    assert all(m.mtime == 0 and m.uid == 0 and m.gid == 0 and m.uname == "" and not m.pax_headers
+               for m in members)
+    assert [m.mode for m in members] == [0o644, 0o755, 0o755, 0o755]
+    assert layer[257:265] == b"ustar\x0000"  # POSIX ustar: no GNU or pax extensions
+
+
+def test_the_docker_archive_has_the_classic_layout(tmp_path):
+    image = write(tmp_path / "image.tar")
+    found = entries(tmp_path / "image.tar")
+    layer_hex, config_hex = image.diff_id[7:], image.config_digest[7:]
+    assert set(found) == {"manifest.json", f"{config_hex}.json", layer_hex, f"{layer_hex}/layer.tar"}
+    assert json.loads(found["manifest.json"]) == [
+        {"Config": f"{config_hex}.json", "RepoTags": [image.tag], "Layers": [f"{layer_hex}/layer.tar"]}]
+    assert sha(found[f"{config_hex}.json"]) == image.config_digest
+    assert sha(found[f"{layer_hex}/layer.tar"]) == image.diff_id == image.layer_digest
+    assert len(found[f"{layer_hex}/layer.tar"]) == image.layer_size
+    assert image.manifest_digest is None
+
+
+def test_the_config_says_how_to_run_and_names_the_layer(tmp_path):
+    image = write(tmp_path / "image.tar", user="65532", env=["LANG=C.UTF-8"], labels={"org.example": "yes"},
+                  architecture="aarch64")
+    config = oci.read_json(tmp_path / "image.tar", f"{image.config_digest[7:]}.json")
+    assert (config["architecture"], config["os"]) == ("arm64", "linux")
+    assert config["config"] == {
+        "Entrypoint": ["/calc"], "User": "65532", "Env": ["LANG=C.UTF-8"],
+        "Labels": {**naming.labels("lesson", variant="by-hand"), "org.example": "yes"}}
+    assert config["rootfs"] == {"type": "layers", "diff_ids": [image.diff_id]}
+    assert len(config["history"]) == 1 and "empty_layer" not in config["history"][0]
+    assert config["created"] == "1970-01-01T00:00:00Z"
+    assert image.architecture == "arm64" and image.image_id == image.config_digest
+
+
+def test_the_config_leaves_out_what_was_not_given(tmp_path):
+    image = write(tmp_path / "image.tar")
+    config = oci.read_json(tmp_path / "image.tar", f"{image.config_digest[7:]}.json")
+    assert set(config["config"]) == {"Entrypoint", "Labels"}
+
+
+def test_the_oci_layout_is_valid(tmp_path):
+    """oci-layout, index.json -> manifest -> config and layer: every digest and size matches its blob."""
+    image = write(tmp_path / "image.tar", "oci")
+    found = entries(tmp_path / "image.tar")
+    blob = lambda digest: found[f"blobs/sha256/{digest.split(':', 1)[1]}"]  # noqa: E731
+    assert json.loads(found["oci-layout"]) == {"imageLayoutVersion": "1.0.0"}
+    index = json.loads(found["index.json"])
+    assert index["schemaVersion"] == 2 and index["mediaType"] == oci.MEDIA_INDEX
+    (entry,) = index["manifests"]
+    assert entry["mediaType"] == oci.MEDIA_MANIFEST
+    assert entry["annotations"] == {"io.containerd.image.name": image.tag,
+                                    "org.opencontainers.image.ref.name": "latest"}
+    manifest_bytes = blob(entry["digest"])
+    assert sha(manifest_bytes) == entry["digest"] == image.manifest_digest
+    assert len(manifest_bytes) == entry["size"] == image.manifest_size
+    manifest = json.loads(manifest_bytes)
+    assert manifest["schemaVersion"] == 2 and manifest["mediaType"] == oci.MEDIA_MANIFEST
+    assert manifest["config"]["mediaType"] == oci.MEDIA_CONFIG
+    for descriptor in (manifest["config"], *manifest["layers"]):
+        data = blob(descriptor["digest"])
+        assert sha(data) == descriptor["digest"] and len(data) == descriptor["size"]
+    assert [d["mediaType"] for d in manifest["layers"]] == [oci.MEDIA_LAYER]
+    assert manifest["config"]["digest"] == image.config_digest
+    assert manifest["layers"][0]["digest"] == image.layer_digest == image.diff_id
+    # every blob is referenced, and nothing else lies in blobs/
+    blobs = {name for name in found if name.startswith("blobs/sha256/")}
+    assert blobs == {f"blobs/sha256/{d[7:]}" for d in (entry["digest"], image.config_digest, image.diff_id)}
+    # Docker 25+'s compatibility manifest.json points into the same blobs
+    assert json.loads(found["manifest.json"]) == [{"Config": f"blobs/sha256/{image.config_digest[7:]}",
+                                                   "RepoTags": [image.tag],
+                                                   "Layers": [f"blobs/sha256/{image.diff_id[7:]}"]}]
+
+
+def test_a_pure_oci_layout_has_no_docker_manifest(tmp_path):
+    with_it, without = write(tmp_path / "a.tar", "oci"), write(tmp_path / "b.tar", "oci", docker_manifest=False)
+    assert "manifest.json" not in entries(tmp_path / "b.tar")
+    assert with_it.manifest_digest == without.manifest_digest  # the same image, one index fewer
+    with pytest.raises(ArchiveError, match="no manifest.json"):
+        files(tmp_path / "b.tar")
+
+
+def test_both_layouts_hold_the_same_image(tmp_path):
+    docker_, oci_ = write(tmp_path / "a.tar"), write(tmp_path / "b.tar", "oci")
+    assert (docker_.config_digest, docker_.diff_id) == (oci_.config_digest, oci_.diff_id)
+    assert docker_.archive_digest != oci_.archive_digest
+
+
+def test_members_and_read_json_read_the_archive(tmp_path):
+    write(tmp_path / "image.tar")
+    names = [name for name, _ in oci.members(tmp_path / "image.tar")]
+    assert names == sorted(names) and "manifest.json" in names
+    with pytest.raises(ArchiveError, match="has no entry 'index.json'"):
+        oci.read_json(tmp_path / "image.tar", "index.json")
+    (tmp_path / "junk.tar").write_bytes(b"not a tar")
+    with pytest.raises(ArchiveError, match="not a tar archive"):
+        oci.members(tmp_path / "junk.tar")
+
+
+def test_layer_headers_show_how_entries_were_written(tmp_path):
+    write(tmp_path / "image.tar")
+    headers = oci.layer_headers(tmp_path / "image.tar")
+    calc = headers[headers["name"] == "calc"].iloc[0]
+    assert (calc["mode"], calc["mtime"], calc["uname"], calc["format"]) == ("0o755", "1970-01-01 00:00:00", "", "ustar")
+
+
+# --- mistakes are explained ---------------------------------------------------------------
+
+@pytest.mark.parametrize("options, message", [
+    ({"files": {}}, "at least one file"),
+    ({"files": {"/calc": "text"}}, "not bytes"),
+    ({"files": {"/../calc": b"x"}}, "no '..'"),
+    ({"files": {"/calc": (b"x", 0o100755)}}, "permission bits"),
+    ({"entrypoint": "/calc"}, "list of strings"),
+    ({"entrypoint": []}, "list of strings"),
+    ({"env": ["NOEQUALS"]}, "NAME=value"),
+    ({"layout": "zip"}, "choose 'docker'"),
+    ({"tag": "Calc:latest"}, "not a valid image name"),
+    ({"tag": "someone-else/calc:latest"}, "not under the tutorial's prefix"),
+])
+def test_mistakes_are_explained(tmp_path, options, message):
+    with pytest.raises(oci.ImageSpecError, match=message) as caught:
+        write(tmp_path / "image.tar", **options)
+    assert isinstance(caught.value, DockerlabError)
+    assert not (tmp_path / "image.tar").exists()
+
+
+def test_an_unwritable_path_is_explained(tmp_path):
+    with pytest.raises(DockerlabError, match="Create its folder first"):
+        write(tmp_path / "missing" / "image.tar")
+
+
+def test_the_public_names_are_locked():
+    assert sorted(oci.__all__) == sorted([
+        "ImageManifest", "ImageSpecError", "OCILayoutUnsupported", "LoadFailed", "MEDIA_MANIFEST", "MEDIA_CONFIG",
+        "MEDIA_LAYER", "MEDIA_INDEX", "OCI_ENGINE_API", "write_image", "layer_tar", "load", "members", "read_json",
+        "layer_headers", "engine_loads_oci"])
+    assert all(hasattr(oci, name) for name in oci.__all__)
+    assert all(issubclass(getattr(oci, e), DockerlabError)
+               for e in ("ImageSpecError", "OCILayoutUnsupported", "LoadFailed"))
+
+
+def test_a_tag_without_a_version_gets_latest(tmp_path):
+    assert write(tmp_path / "image.tar", tag=f"{naming.prefix()}by-hand").tag == naming.image_name("by-hand")
+
+
+@pytest.mark.parametrize("api, loads", [("1.41", False), ("1.43", False), ("1.44", True), ("1.47", True),
+                                        ("2.0", True), ("?", False)])
+def test_engines_from_25_load_oci_layouts(api, loads):
+    assert oci.engine_loads_oci(api) is loads
+
+
+# --- the real engine ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def calculator(engine):
+    """(the multi-stage image's tag, the bytes of its /calc), built under the default prefix
+    (a module fixture runs before `test_prefix` changes it, so no test-prefixed copy is built)."""
+    from dockerlab.binary import read_file
+
+    client, info = engine
+    tag = dockerlab.build("multi-stage", client=client, engine=info).tag
+    return tag, read_file(tag, "/calc", client=client)
+
+
+def test_a_pure_oci_layout_is_refused_plainly_by_an_engine_before_25(engine, tmp_path):
+    client, info = engine
+    write(tmp_path / "image.tar", "oci", docker_manifest=False)
+    if oci.engine_loads_oci(info.api_version):
+        pytest.skip(f"engine {info.server_version} (API {info.api_version}) loads OCI layouts")
+    with pytest.raises(oci.OCILayoutUnsupported) as caught:
+        oci.load(tmp_path / "image.tar", client=client)
+    major_minor = ".".join(info.server_version.split(".")[:2])
+    assert f"this engine ({major_minor}) loads only docker-archive; engines 25+ load OCI layouts" in str(caught.value)
+    assert "layout='docker'" in str(caught.value)
+
+
+def test_load_refuses_what_is_not_an_image(engine, tmp_path):
+    with tarfile.open(tmp_path / "other.tar", "w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        tar.addfile(info, io.BytesIO())
+    with pytest.raises(ArchiveError, match="neither manifest.json nor index.json"):
+        oci.load(tmp_path / "other.tar", client=engine[0])
+
+
+def test_an_archive_the_engine_refuses_is_explained(engine, tmp_path):
+    with tarfile.open(tmp_path / "broken.tar", "w") as tar:
+        manifest = json.dumps([{"Config": "missing.json", "RepoTags": [naming.image_name("by-hand-broken")],
+                                "Layers": ["missing/layer.tar"]}]).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest))
+    with pytest.raises(oci.LoadFailed, match="The engine refused broken.tar: .*missing"):
+        oci.load(tmp_path / "broken.tar", client=engine[0])
+
+
+def _builder_style_layer(name: str, content: bytes, *, mtime: int) -> bytes:
+    """One file as the engine's builder tars it (Go's archive/tar): mode with its file-type bits,
+    owner names, the real mtime, and only the two zero blocks at the end (no 10 KiB record)."""
+    def field(value: int, width: int) -> bytes:
+        return b"%0*o" % (width - 1, value) + b"\0"
+
+    header = bytearray(512)
+    header[0:len(name)] = name.encode()
+    header[100:108], header[108:116], header[116:124] = field(0o100755, 8), field(0, 8), field(0, 8)
+    header[124:136], header[136:148] = field(len(content), 12), field(mtime, 12)
+    header[148:156], header[156:157] = b" " * 8, b"0"
+    header[257:265], header[265:269], header[297:301] = b"ustar\x0000", b"root", b"root"
+    header[329:337], header[337:345] = field(0, 8), field(0, 8)
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header) + content + bytes(-len(content) % 512) + bytes(1024)
+
+
+def test_a_hand_written_calculator_loads_runs_and_matches_the_built_one(engine, calculator, tmp_path, test_prefix,
+                                                                        cleanup):
+    """The calculator out of dockerlab/multi-stage, written by hand, loaded and run.
+
+    Its diff_id differs from the built image's, and only because of tar headers: the file bytes are
+    the same, and rebuilding the builder's header byte for byte gives the builder's diff_id.
+    """
+    client, info = engine
+    multi_tag, calc = calculator
+    tag = naming.image_name("by-hand")
+    assert tag.startswith(test_prefix)
+    written = oci.write_image(tmp_path / "image.tar", files={"/calc": (calc, 0o755)}, entrypoint=["/calc"],
+                              tag=tag, architecture=info.arch)
+    cleanup.append(tag)
+    assert oci.load(tmp_path / "image.tar", client=client) == [tag]
+
+    image = client.images.get(tag)
+    assert image.id == written.config_digest  # the engine names an image by its config's digest
+    assert image.attrs["RootFS"]["Layers"] == [written.diff_id]
+    assert image.labels[naming.LABEL] == test_prefix
+    assert dockerlab.run(tag, "6*7", client=client).stdout.strip() == "42"
+    expressions = ["2 + 3", "2^3^2", "8 / 0"]
+    assert dockerlab.calculate(tag, expressions, client=client).equals(
+        dockerlab.calculate(multi_tag, expressions, client=client))
+
+    # The same file, and a different layer digest: the headers differ.
+    built_layers = client.images.get(multi_tag).attrs["RootFS"]["Layers"]
+    assert len(built_layers) == 1
+    assert built_layers[0] != written.diff_id
+    built = oci.layer_headers(client.images.get(multi_tag))
+    ours = oci.layer_headers(tmp_path / "image.tar")
+    assert built["name"].tolist() == ours["name"].tolist() == ["calc"]
+    assert built["size"].iloc[0] == ours["size"].iloc[0] == len(calc)
+    differ = [c for c in ("mode", "uname", "gname", "mtime", "blob_size") if built[c].iloc[0] != ours[c].iloc[0]]
+    assert {"mode", "mtime"} <= set(differ), differ  # 0o100755 vs 0o755; the build's time vs 1970
+    if built["format"].iloc[0] == "ustar" and built["uname"].iloc[0] == "root":
+        # Engines up to 24 (Go archive/tar, one plain header): rebuild it and the digests agree.
+        mtime = calendar.timegm(time.strptime(built["mtime"].iloc[0], "%Y-%m-%d %H:%M:%S"))
+        assert sha(_builder_style_layer("calc", calc, mtime=mtime)) == built_layers[0]
+
+    client.images.remove(tag)
+    assert not client.images.list(name=tag)
+
+
+def test_the_checker_accepts_a_hand_written_image_and_explains_a_wrong_one(engine, calculator, tmp_path, test_prefix,
+                                                                          cleanup):
+    from dockerlab import checks
+
+    client, info = engine
+    calc = calculator[1]
+    good, bad = naming.image_name("by-hand-nonroot"), naming.image_name("by-hand-broken")
+    oci.write_image(tmp_path / "good.tar", files={"/calc": (calc, 0o755)}, entrypoint=["/calc"], tag=good,
+                    user="65532", labels={"org.opencontainers.image.title": "calculator"}, architecture=info.arch)
+    oci.write_image(tmp_path / "bad.tar", files={"/calc": (calc, 0o755)}, entrypoint=["/calculator"], tag=bad,
+                    architecture=info.arch)
+    cleanup.extend([good, bad])
+    oci.load(tmp_path / "good.tar", client=client)
+    oci.load(tmp_path / "bad.tar", client=client)
+
+    feedback = checks.check_image_by_hand(good, user="65532", labels={"org.opencontainers.image.title": "calculator"})
+    assert feedback.ok, feedback
+    wrong = checks.check_image_by_hand(bad, user="65532", labels={"org.opencontainers.image.title": "calculator"})
+    assert not wrong.ok
+    assert any("the label `org.opencontainers.image.title` is missing" in line for line in wrong.lines)
+    assert any(line.startswith("✗ `6*7` should print `42`") for line in wrong.lines)
+    assert any("runs as user `root (none set)`" in line for line in wrong.lines)
+    assert any(line.startswith("✓ it has exactly one layer") for line in wrong.lines)
+    missing = checks.check_image_by_hand(naming.image_name("never-written"))
+    assert not missing.ok and "no image" in missing.lines[0]
+    assert not checks.check_image_by_hand("").ok
