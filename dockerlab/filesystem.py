@@ -33,4 +33,4 @@ def final_files(files_df: pd.DataFrame) -> pd.DataFrame:
         ancestors = ("/".join(parts[:i]) for i in range(1, len(parts)))
         keep.append(removed.get(path, -1) <= layer
                     and not any(removed.get(a, -1) > layer or below.get(a, -1) > layer for a in ancestors))
-    return last[keep].reset_index(drop=True)
+    return last[pd.Series(keep, index=last.index, dtype=bool)].reset_index(drop=True)

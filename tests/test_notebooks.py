@@ -59,11 +59,13 @@ def test_no_engine_shows_one_message_in_the_first_code_cell(path, monkeypatch):
     assert "DOCKER_HOST=unix:///nonexistent.sock" in error.evalue and "unset DOCKER_HOST" in error.evalue
 
 
-def test_notebook_01_writes_exactly_the_committed_calculator():
-    """Every file of calculator/ is written by a %%writefile cell of lesson 01, byte for byte."""
-    nb = json.loads((ROOT / "notebooks" / "01-calculator.ipynb").read_text())
+def test_the_lessons_write_exactly_the_committed_calculator():
+    """Every file of calculator/ is written by a %%writefile cell (the Go module in lesson 01, its
+    .dockerignore in lesson 03), byte for byte, and no lesson writes a file that is not committed."""
+    cells = [c for name in ("01-calculator", "03-multi-stage")
+             for c in json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["cells"]]
     written = {}
-    for cell in nb["cells"]:
+    for cell in cells:
         source = "".join(cell["source"])
         if cell["cell_type"] == "code" and source.startswith("%%writefile ../calculator/"):
             first, _, body = source.partition("\n")
