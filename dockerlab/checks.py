@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .containers import run
 from .engine import connect
 
-__all__ = ["Feedback", "check_predictions", "check_biggest_step", "check_ratio"]
+__all__ = ["Feedback", "check_predictions", "check_biggest_step", "check_ratio", "check_biggest_unneeded_file", "check_image_by_hand", "check_cache_order", "check_secret_gone"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,169 @@ def check_ratio(ratio: float, *, large: int, small: int) -> Feedback:
         return Feedback(True, (f"✓ the small image is {actual:,.0f} times smaller",))
     hint = "Divide the larger size by the smaller one." if value >= 1 else "You divided the smaller size by the larger one: turn it around."
     return Feedback(False, (f"✗ {value:,.2f} is not it. {hint}",))
+
+
+def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...]) -> Feedback:
+    """Is `answer` the biggest regular file of the final filesystem, `needed` paths aside?"""
+    from .filesystem import final_files
+    from .units import mb
+
+    final = final_files(files)
+    candidates = final[(final["type"] == "file") & ~final["path"].isin([p.lstrip("/") for p in needed])]
+    biggest = candidates.loc[candidates["size"].idxmax()]
+    path = str(answer).strip().lstrip("/")
+    if path == biggest["path"]:
+        return Feedback(True, (f"✓ /{path}, {mb(biggest['size'])}: not needed to run the calculator",))
+    mine = final[final["path"] == path]
+    if mine.empty:
+        return Feedback(False, (f"✗ there is no file /{path} in the image. Copy a path from the table of files.",))
+    return Feedback(False, (f"✗ /{path} is {mb(mine['size'].iloc[0])}, but a bigger file is not needed either. "
+                            "Sort the files by size, largest first.",))
+
+
+def check_image_by_hand(tag: str, *, user: str | None = None, labels: dict[str, str] | None = None,
+                        expression: str = "6*7", expected: str = "42") -> Feedback:
+    """Is `tag` an image written by hand that works: on the engine, labelled as the tutorial's,
+    one layer, the calculator as its entrypoint (`expression` prints `expected`), and, when
+    given, running as `user` and carrying `labels`?"""
+    import docker.errors
+
+    from . import naming
+    from .errors import DockerlabError
+
+    if not isinstance(tag, str) or not tag.strip():
+        return Feedback(False, ("✗ put the image's name in `tag` first, for example "
+                                f"`image_name(\"by-hand-nonroot\")` ({naming.image_name('by-hand-nonroot')}).",))
+    client = connect()[0]
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return Feedback(False, (f"✗ there is no image `{tag}` on this engine yet. Write the archive with "
+                                "`write_image(..., tag=tag)`, then `load()` it.",))
+    config = image.attrs.get("Config") or {}
+    have = config.get("Labels") or {}
+    lines: list[str] = []
+
+    def item(good: bool, yes: str, no: str) -> bool:
+        lines.append(f"✓ {yes}" if good else f"✗ {no}")
+        return good
+
+    ok = item(have.get(naming.LABEL) == naming.prefix(),
+              f"it carries the tutorial's label `{naming.LABEL}={naming.prefix()}`",
+              f"it lacks the label `{naming.LABEL}={naming.prefix()}`, so `python -m dockerlab clean` cannot find it: "
+              "write it with `write_image()`, which adds it.")
+    count = len((image.attrs.get("RootFS") or {}).get("Layers") or [])
+    ok &= item(count == 1, "it has exactly one layer",
+               f"it has {count} layers; an image written by `write_image()` has one.")
+    try:
+        result = run(tag, expression, client=client)
+        said = (result.stdout or result.stderr).strip()
+    except DockerlabError as exc:
+        said = f"(it did not start: {exc})"
+    ok &= item(said == expected, f"`{expression}` prints `{expected}`",
+               f"`{expression}` should print `{expected}`, and it printed `{said[:120]}`. Is the entrypoint "
+               "the calculator's path in the image (`['/calc']`), with mode 0o755?")
+    if user is not None:
+        actual = config.get("User") or ""
+        ok &= item(actual == str(user), f"it runs as user `{user}`",
+                   f"it runs as user `{actual or 'root (none set)'}`, not `{user}`: pass `user=\"{user}\"`.")
+    for key, value in (labels or {}).items():
+        ok &= item(have.get(key) == str(value), f"it carries the label `{key}={value}`",
+                   (f"the label `{key}` is `{have[key]}`, not `{value}`" if key in have
+                    else f"the label `{key}` is missing") + ": pass it in `labels=`.")
+    return Feedback(bool(ok), tuple(lines))
+
+
+def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
+    """Build `dockerfile` (a Dockerfile's text, for calculator/) before and after a one-line change
+    to main.go: did the second build take the Go toolchain's install step from the cache, and does
+    its image run the changed calculator? `edit` is the change (a fresh one by default)."""
+    import re
+    import tempfile
+    from pathlib import Path
+
+    from . import experiments
+    from .build import build
+    from .errors import BuildFailed
+    from .naming import image_name
+    from .units import seconds
+
+    if not isinstance(dockerfile, str) or "FROM" not in dockerfile.upper():
+        return Feedback(False, ("Put the text of your Dockerfile in the variable first: a string with its FROM lines.",))
+    edit = edit or experiments.one_line_edit()
+    with tempfile.TemporaryDirectory(prefix="dockerlab-exercise-") as tmp:
+        path = Path(tmp) / "Dockerfile"
+        path.write_text(dockerfile)
+        try:
+            # The builds name the tutorial's tagged images as cache sources, and the legacy builder
+            # then reuses only their steps: so tag each named stage, as `prepare` does.
+            for target in (*re.findall(r"(?im)^\s*FROM\s+\S+\s+AS\s+(\S+)", dockerfile), None):
+                build("cache-exercise", dockerfile=path, target=target)
+            with experiments.edited_context(edit) as context:
+                after = build("cache-exercise", dockerfile=path, context=context,
+                              tag=image_name("cache-exercise-edited"))
+        except BuildFailed as exc:
+            error = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+            return Feedback(False, (f"✗ it does not build: {exc.step or 'before its first step'}: `{error}`. "
+                                    "Fix that line and run the check again.",))
+    lines, ok = [], True
+    table = experiments.steps(after)
+    install = table[table["instruction"].str.contains("apt-get install", regex=False)]
+    if install.empty:
+        ok = False
+        lines.append("✗ no step installs the Go toolchain: keep `RUN apt-get update && apt-get install -y golang-go`.")
+    else:
+        step, instruction, cache = install.iloc[0][["step", "instruction", "cache"]]
+        if cache == experiments.REUSED:
+            lines.append(f"✓ after a one-line change to main.go, step {step} `{instruction}` came from the cache "
+                         f"(the rebuild took {seconds(after.seconds)})")
+        else:
+            ok = False
+            lines.append(f"✗ after a one-line change to main.go, step {step} `{instruction}` ran again "
+                         f"(the rebuild took {seconds(after.seconds)}). A step before it changed with the source: "
+                         "move `COPY . .` below it, so that only the steps after the copy re-run.")
+    version = edit.new.split('"')[1]
+    printed = run(after.tag, "--version")
+    if printed.stdout.strip() == f"calc {version}":
+        lines.append(f"✓ the image runs the changed calculator: `--version` prints `calc {version}`")
+    else:
+        ok = False
+        said = (printed.stdout or printed.stderr).strip().splitlines()
+        lines.append(f"✗ `--version` should print `calc {version}`, the edited source's version, but printed "
+                     f"`{said[0] if said else ''}`: copy the source, build it, and keep `ENTRYPOINT [\"/calc\"]`.")
+    experiments.discard(after)
+    return Feedback(ok, tuple(lines))
+
+
+def check_secret_gone(image: str, *, name: str = ".env") -> Feedback:
+    """Is the leak demonstration's secret file `name` absent from `image`, an image that still holds
+    the calculator's source in /src (so that it was built from the leaky context)?"""
+    import posixpath
+
+    from .errors import ImageNotFound
+    from .security import scan
+
+    if not isinstance(image, str) or not image.strip():
+        return Feedback(False, ("✗ put the image's name in the check first: the `.tag` of your build's result.",))
+    try:
+        result = scan(image)
+    except ImageNotFound:
+        return Feedback(False, (f"✗ there is no image `{image}` on this engine yet: build it first, "
+                                "with `context=context` inside the `with` block.",))
+    lines, ok = [], True
+    ours = [p for p in result.sources if p.startswith("/src/")]
+    if ours:
+        lines.append(f"✓ the image holds the calculator's source ({len(ours)} Go files in /src): "
+                     "the single-stage build copied the context")
+    else:
+        ok = False
+        lines.append("✗ the image holds no source in /src: build the single-stage Dockerfile, whose `COPY . .` "
+                     "copies the whole context, so that the check means something.")
+    leaked = [p for p in result.secrets if posixpath.basename(p) == name]
+    if leaked:
+        ok = False
+        lines.append(f"✗ `{leaked[0]}` is still in the image. Write a line `{name}` into a file `.dockerignore` "
+                     "in the context directory before the build: what it names is never sent to the engine.")
+    else:
+        lines.append(f"✓ no `{name}` in the image: it never left your machine")
+    return Feedback(ok, tuple(lines))
