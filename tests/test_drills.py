@@ -9,7 +9,9 @@ import docker
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+# The core path a room runs together (welcome to looking inside). Lessons 05 and 06 rebuild the Go
+# toolchain on purpose (a clean build, a cold build); twice at once they would triple the drill's time.
+LESSONS = sorted((ROOT / "notebooks").glob("0[0-4]-*.ipynb"))
 
 
 def _run_lessons(prefix: str, out: Path) -> subprocess.Popen:
