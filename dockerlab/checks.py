@@ -164,8 +164,8 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
         path = Path(tmp) / "Dockerfile"
         path.write_text(dockerfile)
         try:
-            # The builds name the tutorial's tagged images as cache sources, and the legacy builder
-            # then reuses only their steps: so tag each named stage, as `prepare` does.
+            # A build names its variant's stage images as cache sources, and the legacy builder
+            # then reuses only their steps: so build and tag each named stage, as `prepare` does.
             for target in (*re.findall(r"(?im)^\s*FROM\s+\S+\s+AS\s+(\S+)", dockerfile), None):
                 build("cache-exercise", dockerfile=path, target=target)
             with experiments.edited_context(edit) as context:
