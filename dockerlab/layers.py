@@ -6,13 +6,14 @@ memory), from a docker SDK ``Image``, an iterable of bytes chunks, a path, or a 
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
-import itertools
 import json
 import os
 import posixpath
 import re
+import struct
 import tarfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -34,7 +35,7 @@ _READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdE
 
 
 class _ChunkReader(io.RawIOBase):
-    """A readable raw stream over an iterator of bytes chunks."""
+    """A readable raw stream over an iterator of bytes chunks (for tarfile, in dockerlab.oci)."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
@@ -55,23 +56,260 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
+class _Feed:
+    """A forward-only byte stream over an iterator of bytes chunks (read, peek, skip).
+
+    Skipping steps over whole chunks without copying them. ``limit`` (an offset in the stream,
+    or None) makes the stream end there, as a tar member's content ends for the tar inside it.
+    """
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buf = b""  # the current chunk
+        self._pos = 0  # how much of it was consumed
+        self._base = 0  # stream offset of _buf[0]
+        self.limit: int | None = None
+
+    def tell(self) -> int:
+        return self._base + self._pos
+
+    def _room(self, n: int) -> int:
+        """n (0 if negative), cut at the limit."""
+        if self.limit is not None and self._base + self._pos + n > self.limit:
+            return max(0, self.limit - self._base - self._pos)
+        return max(0, n)
+
+    def _advance(self) -> bool:
+        """Make the next non-empty chunk current (the current one is used up); False at the end."""
+        self._base += len(self._buf)
+        self._buf, self._pos = b"", 0
+        for chunk in self._chunks:
+            if chunk:
+                self._buf = chunk if type(chunk) is bytes else bytes(chunk)
+                return True
+        return False
+
+    def read(self, n: int) -> bytes:
+        """Up to n bytes; fewer only where the stream (or the limit) ends."""
+        n = self._room(n)
+        pos, buf = self._pos, self._buf
+        if pos + n <= len(buf):
+            self._pos = pos + n
+            return buf[pos:pos + n]
+        parts, need = [buf[pos:]], n - (len(buf) - pos)
+        self._pos = len(buf)
+        while need > 0 and self._advance():
+            part = self._buf[:need]
+            parts.append(part)
+            self._pos = len(part)
+            need -= len(part)
+        return b"".join(parts)
+
+    def peek(self, n: int) -> bytes:
+        """Up to n bytes, left unread."""
+        n = self._room(n)
+        if len(self._buf) - self._pos < n:
+            start, parts = self.tell(), [self._buf[self._pos:]]
+            have = len(parts[0])
+            for chunk in self._chunks:
+                parts.append(bytes(chunk))
+                have += len(chunk)
+                if have >= n:
+                    break
+            self._buf, self._pos, self._base = b"".join(parts), 0, start
+        return self._buf[self._pos:self._pos + n]
+
+    def skip(self, n: int) -> int:
+        """Step over n bytes; returns how many there were."""
+        n = left = self._room(n)
+        while left > len(self._buf) - self._pos:
+            left -= len(self._buf) - self._pos
+            if not self._advance():
+                return n - left
+        self._pos += left
+        return n
+
+
+# --- tar headers ------------------------------------------------------------------------------
+
+_BLOCK = 512
+_ZEROS = bytes(_BLOCK)
+_REGULAR = frozenset(tarfile.REGULAR_TYPES)  # b"0", b"\0", b"7", b"S"
+_SUPPORTED = frozenset(tarfile.SUPPORTED_TYPES)
+_PAX_RECORD = re.compile(rb"(\d+) ([^=]+)=")
+_KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"S": "file", b"5": "dir", b"2": "symlink",
+          b"1": "hardlink"}
+
+
+class _BadHeader(Exception):
+    """A 512-byte block that is no tar header (tarfile's InvalidHeaderError)."""
+
+
+def _text(field: bytes) -> str:
+    return field.partition(b"\0")[0].decode(tarfile.ENCODING, "surrogateescape")
+
+
+def _number(field: bytes) -> int:
+    """A numeric header field as tarfile reads it: octal text (NUL-ended, maybe blank-padded,
+    empty for 0), or GNU base-256 (first byte 0x80, or 0xff for a negative number)."""
+    try:
+        return int(field.partition(b"\0")[0], 8)  # the usual case: what follows gives the same
+    except ValueError:
+        pass
+    if field[0] in (0x80, 0xFF):
+        n = int.from_bytes(field[1:], "big")
+        return n - 256 ** (len(field) - 1) if field[0] == 0xFF else n
+    try:
+        return int(field.partition(b"\0")[0].decode("ascii").strip() or "0", 8)
+    except ValueError:
+        raise _BadHeader("invalid number in a tar header") from None
+
+
+def _checksum_ok(block: bytes) -> bool:
+    """Whether the header's checksum field holds the sum of its bytes (that field counted as
+    8 spaces), unsigned or, as some old tars wrote it, signed.
+
+    The unsigned sum is read off zlib's Adler-32 of three pieces of the block: its low half is
+    1 + the byte sum modulo 65521, exact for pieces under 257 bytes; far faster than sum().
+    """
+    stored, adler = _number(block[148:156]), zlib.adler32
+    pieces = (adler(block[:148]) & 0xFFFF) + (adler(block[156:356]) & 0xFFFF) + (adler(block[356:]) & 0xFFFF)
+    return stored == 256 + pieces - 3 or stored == 256 + sum(struct.unpack_from("148b8x356b", block))
+
+
+def _padded(size: int) -> int:
+    """Bytes a member's content takes in the archive: whole 512-byte blocks (tarfile's _block)."""
+    return -(-size // _BLOCK) * _BLOCK
+
+
+def _member(feed: _Feed, pax_global: dict[str, str]) -> list | None:
+    """[name, type, size, mode, uid, gid, linkname, end, start] of the next member; None at the end.
+
+    Reads headers as `tarfile` does: ustar (with its name prefix), GNU (long names and link
+    names 'L'/'K', base-256 numbers, old sparse files 'S'), PAX extended 'x' and global 'g'
+    records (path, linkpath, size, uid, gid, GNU.sparse sizes), old V7 directories. Unlike
+    tarfile, it leaves mtime, owner names and device numbers unread. ``start`` is the stream
+    offset of the member's content, ``end`` that of the next header: as in tarfile, content
+    is only skipped for regular files and types tarfile does not know.
+    """
+    block = feed.read(_BLOCK)
+    if len(block) < _BLOCK:
+        raise tarfile.ReadError("truncated tar header" if block else "tar data ends without an end marker")
+    if not block[0] and block == _ZEROS:
+        return None
+    if not _checksum_ok(block):
+        raise _BadHeader("bad tar header checksum")
+    kind, size = block[156:157], _number(block[124:136])
+    mode, uid, gid = _number(block[100:108]), _number(block[108:116]), _number(block[116:124])
+
+    if kind in (b"L", b"K", b"x", b"X", b"g"):  # they describe the member whose header follows
+        data = feed.read(_padded(size))
+        if kind != b"L" and kind != b"K":
+            records = pax_global if kind == b"g" else dict(pax_global)
+            pos = 0
+            while match := _PAX_RECORD.match(data, pos):  # "<length> <key>=<value>\n"
+                length = int(match.group(1))
+                if not length:
+                    raise _BadHeader("invalid PAX record")
+                value = data[match.end(2) + 1:match.start(1) + length - 1]
+                records[match.group(2).decode("utf-8", "surrogateescape")] = _pax_text(value)
+                pos += length
+        try:
+            entry = _member(feed, pax_global)
+        except (_BadHeader, tarfile.ReadError) as exc:
+            raise tarfile.ReadError(f"bad tar header after a {kind.decode()!r} header ({exc})") from None
+        if entry is None:
+            raise tarfile.ReadError(f"tar end marker after a {kind.decode()!r} header")
+        if kind == b"L" or kind == b"K":
+            entry[0 if kind == b"L" else 6] = _text(data)
+        elif kind != b"g":
+            _apply_pax(entry, records)
+            if "size" in records:  # the content's length changed with it
+                regular = entry[1] in _REGULAR or entry[1] not in _SUPPORTED
+                entry[7] = entry[8] + (_padded(entry[2]) if regular else 0)
+        return entry
+
+    name = _text(block[:100])
+    if kind == b"\0" and name.endswith("/"):
+        kind = b"5"
+    if block[345] and kind != b"S":  # a ustar name prefix
+        name = _text(block[345:500]) + "/" + name
+    stored = size
+    if kind == b"S":  # old GNU sparse: the file's size is further on, more headers may follow
+        size = _number(block[483:495])
+        more = block[482]
+        while more:
+            extra = feed.read(_BLOCK)
+            more = extra[504] if len(extra) == _BLOCK else 0
+    start = feed.tell()
+    end = start + (_padded(stored) if kind in _REGULAR or kind not in _SUPPORTED else 0)
+    entry = [name, kind, size, mode, uid, gid, _text(block[157:257]) if block[157] else "", end, start]
+    if pax_global and kind != b"S":
+        _apply_pax(entry, pax_global)
+    return entry
+
+
+def _pax_text(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode(tarfile.ENCODING, "surrogateescape")
+
+
+def _apply_pax(entry: list, records: dict[str, str]) -> None:
+    """PAX records over a member's header fields, in their order, as tarfile applies them."""
+    for key, value in records.items():
+        if key == "path":
+            entry[0] = value.rstrip("/")
+        elif key == "GNU.sparse.name":
+            entry[0] = value
+        elif key == "linkpath":
+            entry[6] = value
+        elif key in _PAX_NUMBERS:
+            try:
+                entry[_PAX_NUMBERS[key]] = int(value)
+            except ValueError:
+                entry[_PAX_NUMBERS[key]] = 0
+
+
+_PAX_NUMBERS = {"size": 2, "GNU.sparse.size": 2, "GNU.sparse.realsize": 2, "uid": 4, "gid": 5}
+
+
+def _entries(feed: _Feed) -> Iterator[list]:
+    """The members of the tar at the feed's position, in order (see `_member`).
+
+    Like tarfile's stream mode, it stops quietly at an end marker or at a block that is no
+    header, and raises tarfile.ReadError where the data ends early (no end marker, a cut header,
+    cut content) or the first block is no header. The caller may read into a member's content;
+    the rest of it is skipped when the next member is asked for.
+    """
+    pax_global: dict[str, str] = {}
+    count = 0
+    while True:
+        try:
+            entry = _member(feed, pax_global)
+        except _BadHeader as exc:
+            if count == 0:
+                raise tarfile.ReadError(str(exc)) from None
+            return
+        if entry is None:
+            return
+        count += 1
+        yield entry
+        gap = entry[7] - feed.tell()
+        if gap < 0:
+            raise tarfile.ReadError(f"tar member {count} has a negative size")
+        if gap and feed.skip(gap) < gap:
+            raise tarfile.ReadError(f"unexpected end of data in tar member {count}")
+
+
 def _norm(name: str) -> str:
     """Tar name → 'a/b' (no './' or '/' prefix, no trailing '/'); '' for the root."""
-    path = posixpath.normpath(name.strip()).lstrip("/")
+    path = name.strip()
+    if path and "//" not in path and "/." not in path and path[0] != "." and path[-1] != "/":
+        return path.lstrip("/")  # already normal: what normpath would return, faster
+    path = posixpath.normpath(path).lstrip("/")
     return "" if path == "." else path
-
-
-def _entry_type(info: tarfile.TarInfo, path: str) -> str:
-    base = posixpath.basename(path)
-    if base.startswith(".wh..wh.."):
-        return "opaque"
-    if base.startswith(".wh."):
-        return "whiteout"
-    for kind, test in (("file", info.isreg), ("dir", info.isdir), ("symlink", info.issym),
-                       ("hardlink", info.islnk)):
-        if test():
-            return kind
-    return "other"
 
 
 def _sniff(head: bytes) -> str | None:
@@ -85,31 +323,44 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _cut_short(tar: tarfile.TarFile) -> bool:
-    """True when a streamed tar ran out of data where a header (or its end marker) should be."""
-    return tar.fileobj.tell() - tar.offset < tarfile.BLOCKSIZE  # type: ignore[union-attr]
+_Layer = tuple[list, list, list, list, list, list, list]  # path, size, type, mode, uid, gid, linkname
 
 
-def _layer_rows(stream: BinaryIO, kind: str) -> list[tuple]:
-    """(path, size, type, mode, uid, gid, linkname) for each entry of one layer tar, streamed."""
-    buffered = io.BufferedReader(stream, 1 << 16)  # type: ignore[arg-type]
-    if kind == "gzip":  # GzipFile (not 'r|gz') also reads multi-member gzip, as pigz writes
-        fileobj: Any = gzip.GzipFile(fileobj=buffered)
-    elif kind == "zstd":
-        fileobj = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
-    else:
-        fileobj = buffered
-    rows = []
-    with tarfile.open(fileobj=fileobj, mode="r|") as layer:
-        for info in layer:
-            path = _norm(info.name)
-            if path:
-                size = info.size if info.isreg() else 0
-                rows.append((path, size, _entry_type(info, path), info.mode, info.uid, info.gid,
-                             info.linkname))
-        if _cut_short(layer):
-            raise tarfile.ReadError(f"layer tar ends after {len(rows)} entries")
-    return rows
+def _layer_columns(feed: _Feed, size: int, kind: str) -> _Layer:
+    """The entry columns of the layer in the next `size` bytes of the feed: a tar, read in line
+    from the feed, or a gzip/zstd blob decompressed on the way."""
+    columns: _Layer = ([], [], [], [], [], [], [])
+    paths, sizes, types, modes, uids, gids, links = columns
+    feed.limit = feed.tell() + size
+    try:
+        # Decompressed in tarfile's record size, as before: a blob damaged past the tar's end
+        # marker (its checksum, trailing padding) then reads exactly as tarfile read it.
+        if kind == "gzip":  # GzipFile (not 'r|gz') also reads multi-member gzip, as pigz writes
+            blob: Any = gzip.GzipFile(fileobj=feed)  # type: ignore[arg-type]
+            source = _Feed(iter(partial(blob.read, tarfile.RECORDSIZE), b""))
+        elif kind == "zstd":
+            blob = zstandard.ZstdDecompressor().stream_reader(feed, read_across_frames=True)
+            source = _Feed(iter(partial(blob.read, tarfile.RECORDSIZE), b""))
+        else:
+            source = feed
+        for name, entry_kind, entry_size, mode, uid, gid, linkname, *_ in _entries(source):
+            path = _norm(name)
+            if not path:
+                continue
+            base = path.rpartition("/")[2]
+            if base.startswith(".wh."):
+                types.append("opaque" if base.startswith(".wh..wh..") else "whiteout")
+            else:
+                types.append(_KINDS.get(entry_kind, "other"))
+            paths.append(path)
+            sizes.append(entry_size if entry_kind in _REGULAR else 0)
+            modes.append(mode)
+            uids.append(uid)
+            gids.append(gid)
+            links.append(linkname)
+    finally:
+        feed.limit = None
+    return columns
 
 
 def _docker_chunks(image: Any) -> Iterator[bytes]:
@@ -123,10 +374,10 @@ def _docker_chunks(image: Any) -> Iterator[bytes]:
                             "List images with `docker image ls`.") from exc
 
 
-def _open(source: Any) -> tuple[BinaryIO, str, bool]:
-    """(stream, description, whether we opened it and must close it)."""
+def _open(source: Any) -> tuple[Iterable[bytes], str, BinaryIO | None]:
+    """(chunks, description, the file we opened and must close)."""
     if hasattr(source, "save") and hasattr(source, "history"):
-        return _ChunkReader(_docker_chunks(source)), f"image {getattr(source, 'id', source)}", False
+        return _docker_chunks(source), f"image {getattr(source, 'id', source)}", None
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -134,13 +385,14 @@ def _open(source: Any) -> tuple[BinaryIO, str, bool]:
                                 "`docker save IMAGE -o FILE`, or pass an Image object.")
         if not path.is_file():
             raise ArchiveError(f"{str(path)!r} is not a file; pass the .tar written by `docker save`.")
-        return path.open("rb"), str(path), True
+        handle = path.open("rb")
+        return iter(partial(handle.read, 1 << 20), b""), str(path), handle
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(source), "bytes", False
+        return [bytes(source)], "bytes", None
     if hasattr(source, "read"):
-        return source, getattr(source, "name", "file object"), False
+        return iter(partial(source.read, 1 << 20), b""), getattr(source, "name", "file object"), None
     if isinstance(source, Iterable):
-        return _ChunkReader(source), "chunk stream", False
+        return source, "chunk stream", None
     raise TypeError(f"files() takes an Image, a path, a binary file or bytes chunks, not {type(source)}")
 
 
@@ -157,40 +409,37 @@ def files(source: Any) -> pd.DataFrame:
 
     ``df.attrs`` holds ``repo_tags`` and the image ``config`` (history, created) when present.
     """
-    stream, what, owned = _open(source)
-    blobs: dict[str, list[tuple]] = {}  # member name -> entry rows of that layer
+    chunks, what, handle = _open(source)
+    feed = _Feed(chunks)
+    blobs: dict[str, _Layer] = {}  # member name -> entry columns of that layer
     broken: dict[str, str] = {}  # member name -> why it could not be read as a layer
     aliases: dict[str, str] = {}  # symlinked/hardlinked member -> its target member
     docs: dict[str, Any] = {}  # small JSON members (manifest.json, config)
     seen = 0
     try:
-        with tarfile.open(fileobj=stream, mode="r|") as outer:
-            for member in outer:
-                seen += 1
-                name = _norm(member.name)
-                if member.issym() or member.islnk():
-                    base = "" if member.islnk() else posixpath.dirname(name)
-                    aliases[name] = _norm(posixpath.join(base, member.linkname))
-                    continue
-                if not member.isreg():
-                    continue
-                body = outer.extractfile(member)
-                assert body is not None
-                head = body.read(512)
-                kind = _sniff(head)
-                if kind:
-                    rest = iter(partial(body.read, 1 << 16), b"")
-                    try:
-                        blobs[name] = _layer_rows(_ChunkReader(itertools.chain([head], rest)), kind)
-                    except _READ_ERRORS as exc:
-                        broken[name] = f"{kind} layer unreadable ({exc})"
-                elif member.size <= _JSON_LIMIT:
-                    try:
-                        docs[name] = json.loads(head + body.read())
-                    except ValueError:
-                        pass
-            if _cut_short(outer):  # tarfile stops quietly when data ends on a header
-                raise tarfile.ReadError("no end-of-archive marker")
+        for member in _entries(feed):
+            seen += 1
+            name, kind, size, linkname = _norm(member[0]), member[1], member[2], member[6]
+            if kind in (b"1", b"2"):
+                base = "" if kind == b"1" else posixpath.dirname(name)
+                aliases[name] = _norm(posixpath.join(base, linkname))
+                continue
+            if kind not in _REGULAR:
+                continue
+            layer = _sniff(feed.peek(min(size, 512)))
+            if layer:
+                try:
+                    blobs[name] = _layer_columns(feed, size, layer)
+                except _READ_ERRORS as exc:
+                    broken[name] = f"{layer} layer unreadable ({exc})"
+            elif size <= _JSON_LIMIT:
+                text = feed.read(size)
+                if len(text) < size:
+                    raise tarfile.ReadError(f"unexpected end of data in {name!r}")
+                try:
+                    docs[name] = json.loads(text)
+                except ValueError:
+                    pass
     except _READ_ERRORS as exc:
         if seen == 0:
             raise ArchiveError(f"{what} is not an image archive: no tar header at its start ({exc}). "
@@ -198,8 +447,8 @@ def files(source: Any) -> pd.DataFrame:
         raise ArchiveError(f"{what} ends early or is corrupt after {seen} tar entries ({exc}); "
                            "the archive is truncated. Save the image again.") from exc
     finally:
-        if owned:
-            stream.close()
+        if handle is not None:
+            handle.close()
 
     manifest = docs.get("manifest.json")
     if not (isinstance(manifest, list) and manifest and isinstance(manifest[0], dict)
@@ -209,15 +458,18 @@ def files(source: Any) -> pd.DataFrame:
                            "without it the layer order is unknown. Save the image with "
                            "`docker save IMAGE -o FILE` (not `docker export`, not an OCI-only export).")
     entry = manifest[0]
-    records: list[tuple] = []
+    layers: list[_Layer] = []
     for index, ref in enumerate(entry["Layers"]):
         key = _resolve(_norm(ref), aliases)
         if key not in blobs:
             why = broken.get(key, "no such tar member was found")
             raise ArchiveError(f"{what}: manifest.json lists layer {index} as {ref!r}, but {why} "
                                f"(found layers: {sorted(blobs)[:5]}…). Save the image again.")
-        records.extend((index, *row) for row in blobs[key])
-    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+        layers.append(blobs[key])
+    columns: dict[str, list] = {"layer": [index for index, layer in enumerate(layers) for _ in layer[0]]}
+    for position, column in enumerate(COLUMNS[1:]):  # built column by column, not from row tuples
+        columns[column] = [value for layer in layers for value in layer[position]]
+    frame = pd.DataFrame(columns, columns=list(COLUMNS))
     frame = frame.astype({c: "int64" for c in ("layer", "size", "mode", "uid", "gid")})
     config = docs.get(_resolve(_norm(entry.get("Config") or ""), aliases))
     frame.attrs.update(repo_tags=list(entry.get("RepoTags") or []),
@@ -241,21 +493,32 @@ class _Node:
         twin.kids = {name: kid.copy() for name, kid in self.kids.items()}
         return twin
 
-    def walk(self, names: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], _Node]]:
-        """Depth first, children (in byte order) before their parent; the root is skipped."""
-        for name in sorted(self.kids):
-            yield from self.kids[name].walk((*names, name))
-        if names:
-            yield names, self
+    def walk(self) -> list[tuple[str, str, _Node]]:
+        """(path, name, node) depth first, children (in byte order) before their parent; the root
+        is skipped. Built as a list by plain recursion: nested generators cost per level."""
+        found: list[tuple[str, str, _Node]] = []
+
+        def visit(node: _Node, prefix: str) -> None:
+            for name in sorted(node.kids):
+                kid = node.kids[name]
+                if kid.kids:
+                    visit(kid, f"{prefix}{name}/")
+                found.append((prefix + name, name, kid))
+
+        visit(self, "")
+        return found
 
     def add(self, path: str, is_dir: bool, size: int) -> None:  # FileTree.AddPath
         node = self
-        for name in filter(None, path.split("/")):
-            if name not in node.kids:
+        for name in path.split("/"):
+            if not name:
+                continue
+            kid = node.kids.get(name)
+            if kid is None:
                 if name.startswith(".wh..wh.."):  # opaque markers never become nodes
                     return
-                node.kids[name] = _Node()
-            node = node.kids[name]
+                kid = node.kids[name] = _Node()
+            node = kid
         node.is_dir, node.size = is_dir, size
 
     def get(self, path: str) -> _Node | None:  # FileTree.GetNode
@@ -265,9 +528,9 @@ class _Node:
         return node
 
     def stack(self, upper: _Node) -> None:  # FileTree.Stack: whiteouts remove, the rest add
-        for names, node in upper.walk():
-            path = _node_path(names)
-            if names[-1].startswith(".wh."):
+        for path, name, node in upper.walk():
+            path = _node_path(path, name)
+            if name.startswith(".wh."):
                 parent = self.get(posixpath.dirname(path))
                 if parent is not None:
                     parent.kids.pop(posixpath.basename(path), None)
@@ -275,10 +538,9 @@ class _Node:
                 self.add(path, node.is_dir, node.size)
 
 
-def _node_path(names: tuple[str, ...]) -> str:
-    """dive's FileNode.Path(): a whiteout leaf `.wh.NAME` stands for NAME."""
-    last = names[-1][4:] if names[-1].startswith(".wh.") else names[-1]
-    return "/".join((*names[:-1], last))
+def _node_path(path: str, name: str) -> str:
+    """dive's FileNode.Path() of the node `name` at `path`: a whiteout `.wh.NAME` stands for NAME."""
+    return path[:len(path) - len(name)] + name[4:] if name.startswith(".wh.") else path
 
 
 @dataclass(frozen=True)
@@ -307,21 +569,32 @@ class Efficiency:
 
 def efficiency(files_df: pd.DataFrame) -> Efficiency:
     """dive 0.13.1's efficiency score, wasted bytes and sizes, computed from `files()` rows."""
+    enabled = gc.isenabled()
+    gc.disable()  # the trees' nodes hold no cycles; the collector's passes over them cost a third
+    try:
+        return _efficiency(files_df)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _efficiency(files_df: pd.DataFrame) -> Efficiency:
     count = int(files_df["layer"].max()) + 1 if len(files_df) else 0
     trees = [_Node() for _ in range(count)]
-    for layer, path, kind, size in files_df[["layer", "path", "type", "size"]].itertuples(index=False):
+    columns = (files_df[c].tolist() for c in ("layer", "path", "type", "size"))  # faster than rows
+    for layer, path, kind, size in zip(*columns):
         trees[layer].add(path, kind == "dir", int(size))
 
     stats: dict[str, list[int]] = {}  # path -> [cumulative size, smallest size (-1: none), copies]
     lower, stacked_upto = None, -1  # dive's StackTreeRange(trees, 0, idx-1), built incrementally
     for idx, tree in enumerate(trees):
-        for names, node in tree.walk():
+        for path, name, node in tree.walk():
             if node.kids:
                 continue  # dive only visits leaves
-            path = _node_path(names)
+            path = _node_path(path, name)
             data = stats.setdefault(path, [0, -1, 0])
             size = node.size
-            if names[-1].startswith(".wh."):
+            if name.startswith(".wh."):
                 if lower is None:
                     lower = trees[0].copy()
                 while stacked_upto < idx - 1:  # dive stacks layer 0 onto its own copy too
@@ -330,7 +603,7 @@ def efficiency(files_df: pd.DataFrame) -> Efficiency:
                 hidden = lower.get(path)
                 if hidden is None:
                     break  # dive's visitor errors here and skips the rest of this layer
-                size = sum(n.size for _, n in hidden.walk()) + hidden.size if hidden.is_dir else 0
+                size = sum(n.size for _, _, n in hidden.walk()) + hidden.size if hidden.is_dir else 0
             data[0] += size
             data[1] = size if data[1] < 0 else min(data[1], size)
             data[2] += 1

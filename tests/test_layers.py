@@ -219,6 +219,49 @@ def test_symlinked_layer_tar(tmp_path: Path, legacy: Path, layers: list[bytes]) 
     pd.testing.assert_frame_equal(files(linked), files(legacy))
 
 
+def tarfile_rows(layer: bytes) -> list[tuple]:
+    """What tarfile itself reads from a layer, as files() rows (the reference for the parser)."""
+    rows = []
+    with tarfile.open(fileobj=io.BytesIO(layer)) as tar:
+        for info in tar:
+            path = info.name.strip().strip("/")
+            rows.append((path, info.size if info.isreg() else 0, info.mode, info.uid, info.gid, info.linkname))
+    return rows
+
+
+def test_header_formats_as_tarfile_reads_them(tmp_path: Path) -> None:
+    """GNU long names and links with base-256 ids, PAX records (global ones too), ustar name
+    prefixes, devices and fifos: files() reads what tarfile reads, however the stream is cut."""
+    deep = "d" * 60 + "/" + "e" * 60  # over 100 bytes: a GNU long name, a PAX path or a ustar prefix
+    specs = [(tarfile.REGTYPE, f"{deep}/{'n' * 90}", ""), (tarfile.SYMTYPE, f"{deep}/ln", "t" * 130),
+             (tarfile.LNKTYPE, "hard", f"{deep}/{'n' * 90}"), (tarfile.DIRTYPE, f"{deep}/sub/", ""),
+             (tarfile.REGTYPE, "é/ü", ""), (tarfile.CHRTYPE, "null", ""), (tarfile.FIFOTYPE, "fifo", "")]
+    layers = []
+    for fmt, ids, pax in ((tarfile.GNU_FORMAT, (3_000_000, 2**22), {}),
+                          (tarfile.PAX_FORMAT, (1000, 2**22), {"uid": "7", "comment": "global"}),
+                          (tarfile.USTAR_FORMAT, (1000, 5), {})):
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=fmt, pax_headers=pax) as tar:
+            for kind, name, link in specs:
+                if fmt == tarfile.USTAR_FORMAT and len(link) > 100:
+                    continue  # no room for it in ustar
+                info = tarfile.TarInfo(name)
+                info.type, info.linkname, info.mode, (info.uid, info.gid) = kind, link, 0o4755, ids
+                data = b"x" * 700 if kind == tarfile.REGTYPE else b""
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        layers.append(out.getvalue())
+    archive = legacy_archive(tmp_path / "formats.tar", layers, [0, 1, 2])
+    expected = [tarfile_rows(layer) for layer in layers]
+    assert expected[0][0][0] == f"{deep}/{'n' * 90}" and expected[0][0][3] == 3_000_000
+    assert {row[3] for row in expected[1]} == {7}  # the global PAX header's uid
+    for size in (1, 511, 513, 4096, None):
+        df = files(archive if size is None else chunks(archive, size))
+        got = [[(r.path, r.size, r.mode, r.uid, r.gid, r.linkname) for r in df[df["layer"] == i].itertuples()]
+               for i in range(3)]
+        assert got == expected, size
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 def test_not_an_archive(tmp_path: Path) -> None:
@@ -232,6 +275,21 @@ def test_truncated(legacy: Path) -> None:
     data = legacy.read_bytes()
     with pytest.raises(ArchiveError, match="truncated"):
         files(io.BytesIO(data[: len(data) // 2]))
+
+
+def test_truncated_anywhere(legacy: Path) -> None:
+    """Cut in a header, in a layer's entries, in content or padding: always 'truncated'."""
+    data = legacy.read_bytes()
+    with tarfile.open(legacy) as tar:
+        end = max(m.offset_data + -(-m.size // 512) * 512 for m in tar.getmembers())  # the end marker
+    for cut in sorted({1024, 1500, 2048, 3000, end // 3, end // 2, end - 700, end - 512, end - 1, end}):
+        with pytest.raises(ArchiveError, match="truncated"):
+            files(chunks_of(data[:cut], 333))
+    assert len(files(io.BytesIO(data[:end + 512]))) == 22  # one zero block ends a tar, as in tarfile
+
+
+def chunks_of(data: bytes, size: int):
+    return (data[i:i + size] for i in range(0, len(data), size))
 
 
 def test_missing_manifest(tmp_path: Path, layers: list[bytes]) -> None:
