@@ -6,7 +6,6 @@ Every message says what failed, the value involved, and what to do next::
     ├── EngineUnavailable      no Docker engine answers
     ├── BaseUnavailable        no way to obtain a base image (lists every attempt)
     ├── BuildFailed            a build step failed (names the step, carries the log tail)
-    ├── RunFailed              a container exited non-zero where success was expected
     ├── ImageNotFound          an image name or archive path that does not exist
     ├── ArchiveError           an image archive that cannot be read
     └── KitError               a workshop kit that cannot be saved or loaded
@@ -19,7 +18,6 @@ __all__ = [
     "EngineUnavailable",
     "BaseUnavailable",
     "BuildFailed",
-    "RunFailed",
     "ImageNotFound",
     "ArchiveError",
     "KitError",
@@ -45,15 +43,6 @@ class BuildFailed(DockerlabError):
         super().__init__(message)
         self.step = step
         self.log_tail = log_tail
-
-
-class RunFailed(DockerlabError):
-    """A container exited with a non-zero status where success was expected."""
-
-    def __init__(self, message: str, *, exit_code: int, output: str = "") -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-        self.output = output
 
 
 class ImageNotFound(DockerlabError):
