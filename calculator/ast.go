@@ -1,5 +1,7 @@
 package main
 
+import "strconv"
+
 // Node is a node of the expression tree that Parse builds.
 type Node interface {
 	// String returns the expression with every operation in parentheses,
@@ -49,6 +51,9 @@ func (n *Binary) String() string {
 // operator, so Parse accepts the String of any tree it returns.
 const maxDepth = 1000
 
+// tooDeep is the message for an expression that nests more than maxDepth deep.
+var tooDeep = "expression nested too deeply (more than " + strconv.Itoa(maxDepth) + " levels)"
+
 // checkDepth returns an error if n, at the given depth, or any node
 // below it is an operator more than maxDepth operators deep.
 func checkDepth(n Node, depth int) error {
@@ -63,7 +68,7 @@ func checkDepth(n Node, depth int) error {
 		return nil
 	}
 	if depth > maxDepth {
-		return errorf(pos, "expression nested too deeply (more than %d levels)", maxDepth)
+		return newError(pos, tooDeep)
 	}
 	for _, x := range operands {
 		if err := checkDepth(x, depth+1); err != nil {

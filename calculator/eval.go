@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"math"
 	"strconv"
 )
@@ -36,7 +36,7 @@ func Eval(n Node) (float64, error) {
 		}
 		return binary(n, x, y)
 	}
-	return 0, fmt.Errorf("eval: unknown node %T", n)
+	return 0, errors.New("eval: not an expression node")
 }
 
 // binary returns x n.Op y.
@@ -51,24 +51,24 @@ func binary(n *Binary, x, y float64) (float64, error) {
 		v = x * y
 	case "/":
 		if y == 0 {
-			return 0, errorf(n.Pos, "division by zero")
+			return 0, newError(n.Pos, "division by zero")
 		}
 		v = x / y
 	case "%":
 		if y == 0 {
-			return 0, errorf(n.Pos, "modulo by zero")
+			return 0, newError(n.Pos, "modulo by zero")
 		}
 		v = math.Mod(x, y)
 	case "^":
 		v = math.Pow(x, y)
 	default:
-		return 0, errorf(n.Pos, "unknown operator %q", n.Op)
+		return 0, newError(n.Pos, "unknown operator "+strconv.Quote(n.Op))
 	}
 	if math.IsInf(v, 0) {
-		return 0, errorf(n.Pos, "result out of range")
+		return 0, newError(n.Pos, "result out of range")
 	}
 	if math.IsNaN(v) {
-		return 0, errorf(n.Pos, "result is not a number")
+		return 0, newError(n.Pos, "result is not a number")
 	}
 	return v, nil
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -72,7 +72,7 @@ func number(input string, start int) (int, error) {
 		ok = digits()
 	}
 	if !ok {
-		return 0, errorf(start, "malformed number %q", input[start:i])
+		return 0, newError(start, "malformed number "+strconv.Quote(input[start:i]))
 	}
 	return i, nil
 }
@@ -82,11 +82,11 @@ func number(input string, start int) (int, error) {
 // not valid UTF-8.
 func unexpected(input string, i int) error {
 	r, size := utf8.DecodeRuneInString(input[i:])
-	q := fmt.Sprintf("%q", r)
+	q := strconv.QuoteRune(r)
 	if r == utf8.RuneError && size == 1 {
-		q = fmt.Sprintf(`'\x%02x'`, input[i])
+		q = `'\x` + strconv.FormatUint(uint64(input[i]), 16) + `'` // a lone byte here is >= 0x80: two digits
 	}
-	return errorf(i, "unexpected character %s", q)
+	return newError(i, "unexpected character "+q)
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

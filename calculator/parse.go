@@ -35,9 +35,9 @@ func Parse(input string) (Node, error) {
 	switch t := p.next(); t.Kind {
 	case EOF:
 	case RParen:
-		return nil, errorf(t.Pos, "unmatched ')'")
+		return nil, newError(t.Pos, "unmatched ')'")
 	default:
-		return nil, errorf(t.Pos, "unexpected %s, want an operator", t)
+		return nil, newError(t.Pos, "unexpected "+t.String()+", want an operator")
 	}
 	if err := checkDepth(x, 1); err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (p *parser) primary() (Node, error) {
 	case Number:
 		v, err := strconv.ParseFloat(t.Text, 64)
 		if err != nil {
-			return nil, errorf(t.Pos, "number %s is out of range", t.Text)
+			return nil, newError(t.Pos, "number "+t.Text+" is out of range")
 		}
 		return &Num{Pos: t.Pos, Text: t.Text, Val: v}, nil
 	case LParen:
@@ -127,11 +127,11 @@ func (p *parser) primary() (Node, error) {
 			return nil, err
 		}
 		if t := p.next(); t.Kind != RParen {
-			return nil, errorf(t.Pos, "unexpected %s, want ')'", t)
+			return nil, newError(t.Pos, "unexpected "+t.String()+", want ')'")
 		}
 		return x, nil
 	}
-	return nil, errorf(t.Pos, "unexpected %s, want a number or '('", t)
+	return nil, newError(t.Pos, "unexpected "+t.String()+", want a number or '('")
 }
 
 // nested calls parse one level deeper in *depth, which counts the
@@ -140,7 +140,7 @@ func (p *parser) nested(depth *int, t Token, parse func() (Node, error)) (Node, 
 	*depth++
 	defer func() { *depth-- }()
 	if *depth > maxDepth {
-		return nil, errorf(t.Pos, "expression nested too deeply (more than %d levels)", maxDepth)
+		return nil, newError(t.Pos, tooDeep)
 	}
 	return parse()
 }

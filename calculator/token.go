@@ -1,6 +1,6 @@
 package main
 
-import "fmt"
+import "strconv"
 
 // Kind is the kind of a token.
 type Kind int
@@ -40,10 +40,10 @@ type Error struct {
 
 // Error returns the message with the column (counted from 1) in front.
 func (e *Error) Error() string {
-	return fmt.Sprintf("col %d: %s", e.Pos+1, e.Msg)
+	return "col " + strconv.Itoa(e.Pos+1) + ": " + e.Msg
 }
 
-// errorf returns an *Error at pos with a formatted message.
-func errorf(pos int, format string, args ...any) error {
-	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}
+// newError returns an *Error at pos.
+func newError(pos int, msg string) error {
+	return &Error{Pos: pos, Msg: msg}
 }
