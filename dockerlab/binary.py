@@ -14,7 +14,7 @@ from . import naming
 from .engine import connect
 from .errors import DockerlabError, ImageNotFound
 
-__all__ = ["ElfFacts", "read_file", "elf_facts"]
+__all__ = ["ElfFacts", "read_file", "entrypoint_size", "elf_facts"]
 
 _MACHINES = {0x3E: "x86-64", 0xB7: "arm64", 0x03: "x86", 0x28: "arm", 0xF3: "riscv64", 0x16: "s390x", 0x15: "ppc64"}
 
@@ -46,6 +46,26 @@ def read_file(image: str, path: str, *, client: docker.DockerClient | None = Non
             return tar.extractfile(member).read()
     except NotFound:
         raise DockerlabError(f"There is no {path} in {image}.") from None
+    finally:
+        container.remove(force=True)
+
+
+def entrypoint_size(image: str, *, client: docker.DockerClient | None = None) -> int | None:
+    """The size in bytes of the program `image` starts (its ENTRYPOINT's first word), or None
+    if it names none by an absolute path or the file is not in the image."""
+    client = client or connect()[0]
+    try:
+        entrypoint = client.images.get(image).attrs["Config"].get("Entrypoint") or []
+    except docker.errors.ImageNotFound:
+        raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
+    if not entrypoint or not entrypoint[0].startswith("/"):
+        return None
+    container = client.containers.create(image, labels=naming.labels("run"), network_disabled=True,
+                                         entrypoint=["/nothing"])
+    try:
+        return int(client.api.get_archive(container.id, entrypoint[0])[1]["size"])  # the stat header alone
+    except NotFound:
+        return None
     finally:
         container.remove(force=True)
 

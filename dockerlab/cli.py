@@ -2,7 +2,7 @@
 
     preflight              is this machine ready? (exit 1 when it is not)
     prepare                get the bases and build every tutorial image (a warm start)
-    images [--json]        the tutorial's images and their sizes
+    images [--json]        the tutorial's images, their sizes, and each against its binary
     kit save FILE          write the bases and images into one archive, for a workshop
     kit load FILE          load such an archive (no network needed)
     clean [--bases]        remove the tutorial's containers and images, and nothing else
@@ -17,6 +17,7 @@ from typing import Sequence
 
 from . import naming
 from .bases import TUTORIAL_BASES, kit_load, kit_save, resolve
+from .binary import entrypoint_size
 from .build import build, stages, variants
 from .engine import connect
 from .errors import DockerlabError
@@ -119,16 +120,20 @@ def _images(args) -> int:
     records = []
     for image in client.images.list(filters=naming.label_filter()):
         labels = image.labels or {}
+        size = int(image.attrs["Size"])
+        binary = entrypoint_size(image.id, client=client) if image.tags else None  # skip untagged leftovers
         for tag in image.tags or ["<none>"]:
-            records.append({"name": tag, "id": image.short_id.split(":")[-1], "size_bytes": int(image.attrs["Size"]),
+            records.append({"name": tag, "id": image.short_id.split(":")[-1], "size_bytes": size,
+                            "binary_bytes": binary, "size_over_binary": round(size / binary, 4) if binary else None,
                             "role": labels.get(f"{naming.LABEL}.role", ""),
                             "variant": labels.get(f"{naming.LABEL}.variant", "")})
     records.sort(key=lambda r: r["name"])
     if args.json:
         print(json.dumps(records, indent=2))
     elif records:
-        print(_table([(r["name"], r["id"], f"{r['size_bytes'] / 1e6:.2f} MB", r["role"]) for r in records],
-                     ("image", "id", "size", "role")))
+        print(_table([(r["name"], r["id"], f"{r['size_bytes'] / 1e6:.2f} MB",
+                       f"{r['size_over_binary']:.3f} x" if r["size_over_binary"] else "", r["role"]) for r in records],
+                     ("image", "id", "size", "size / binary", "role")))
     else:
         print("No tutorial images yet: run python -m dockerlab prepare.")
     return 0
