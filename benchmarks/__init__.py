@@ -1,0 +1,1 @@
+"""The benchmarks of the tutorial: `python benchmarks/run.py` (see benchmarks/README.md)."""

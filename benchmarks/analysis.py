@@ -1,0 +1,160 @@
+"""The layer analysis against the engine's own save stream and against dive; the images' sizes.
+
+For one image (default: the tutorial's single-stage image) it times, `repeat` times, interleaved,
+every run in a fresh process:
+  save      the engine's save stream read to nothing through the Docker SDK
+  cli-save  ``docker save IMAGE > /dev/null`` (when the docker CLI is installed)
+  analysis  dockerlab.layers.files() on the same save stream, then efficiency()
+  dive      ``dive IMAGE --json FILE`` (when dive is installed)
+and returns medians, the ratio analysis/save, the analysis' peak memory (VmHWM), the sizes of
+the tutorial's images, and the smallest image against its biggest file (the binary).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Runs in a fresh interpreter: `python -c CHILD MODE IMAGE`; prints one JSON line.
+CHILD = r"""
+import json, sys, time
+mode, name = sys.argv[1], sys.argv[2]
+import docker
+if mode == "analysis":
+    from dockerlab.layers import efficiency, files
+client = docker.from_env()
+image = client.images.get(name)
+start = time.perf_counter()
+if mode == "save":
+    total = 0
+    for chunk in image.save(chunk_size=1 << 20):
+        total += len(chunk)
+    extra = {"bytes": total}
+else:
+    frame = files(image)
+    eff = efficiency(frame)
+    extra = {"rows": len(frame), "size_bytes": eff.size_bytes, "efficiency": eff.efficiency}
+seconds = time.perf_counter() - start
+status = open("/proc/self/status").read() if sys.platform.startswith("linux") else ""
+hwm = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")]
+print(json.dumps({"seconds": seconds, "vmhwm_kb": hwm[0] if hwm else None, **extra}))
+"""
+
+
+def timed_child(cmd: list[str], *, devnull: bool = False) -> tuple[float, int, str]:
+    """(wall seconds, the child's own peak RSS in KB from wait4, its stdout); raise on failure."""
+    start = time.perf_counter()
+    sink = subprocess.DEVNULL if devnull else subprocess.PIPE
+    proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = proc.stdout.read() if proc.stdout else b""
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)  # reap it ourselves, to get its rusage alone
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(map(str, cmd[:2]))} ... exited {proc.returncode}: {err.decode()[-400:]}")
+    return wall, usage.ru_maxrss, out.decode()
+
+
+def tutorial_images(client) -> list[dict]:
+    """The tutorial's images (this prefix's label), smallest first."""
+    from dockerlab import naming
+
+    rows = []
+    for image in client.images.list(filters=naming.label_filter()):
+        for tag in image.tags or [image.short_id]:
+            rows.append({"image": tag, "size_bytes": int(image.attrs["Size"]),
+                         "role": (image.labels or {}).get(f"{naming.LABEL}.role", "")})
+    return sorted(rows, key=lambda r: r["size_bytes"])
+
+
+def times_smaller(images: list[dict], big: str, small: str) -> float | None:
+    """Size of image `big` / size of image `small`, by name; None when either is missing."""
+    sizes = {row["image"]: row["size_bytes"] for row in images}
+    return sizes[big] / sizes[small] if big in sizes and small in sizes and sizes[small] else None
+
+
+def binary_ratio(client, images: list[dict]) -> dict | None:
+    """The smallest lesson image, its biggest file (the binary) and image size / binary size."""
+    from dockerlab.layers import files
+
+    lessons = [r for r in images if r["role"] == "lesson"] or images
+    if not lessons:
+        return None
+    smallest = lessons[0]
+    try:
+        frame = files(client.images.get(smallest["image"]))
+        regular = frame[frame["type"] == "file"]
+        biggest = regular.loc[regular["size"].idxmax()]
+    except Exception as exc:  # a report, not a test: say why and go on
+        return {"image": smallest["image"], "skipped": f"{type(exc).__name__}: {exc}"}
+    return {"image": smallest["image"], "size_bytes": smallest["size_bytes"], "binary": "/" + biggest["path"],
+            "binary_bytes": int(biggest["size"]), "ratio": smallest["size_bytes"] / int(biggest["size"])}
+
+
+def measure(name: str, repeat: int, facts: dict) -> dict:
+    """Every run of every measure, and their medians and peaks."""
+    runs: dict[str, list[dict]] = {"save": [], "cli-save": [], "analysis": [], "dive": []}
+    with tempfile.TemporaryDirectory(prefix="dockerlab-bench-") as tmp:
+        for k in range(repeat):
+            for mode in ("save", "analysis"):
+                wall, peak, out = timed_child([sys.executable, "-c", CHILD, mode, name])
+                record = json.loads(out.strip().splitlines()[-1])
+                runs[mode].append({**record, "wall": wall, "maxrss_kb": peak})
+                print(f"  run {k + 1}/{repeat} {mode:<9} {record['seconds']:6.2f} s", file=sys.stderr)
+            if facts["docker_cli"]:
+                wall, peak, _ = timed_child([facts["docker_cli"], "save", name], devnull=True)
+                runs["cli-save"].append({"seconds": wall, "maxrss_kb": peak})
+                print(f"  run {k + 1}/{repeat} cli-save  {wall:6.2f} s", file=sys.stderr)
+            if facts["dive_path"]:
+                out = Path(tmp) / f"dive{k}.json"
+                wall, peak, _ = timed_child([facts["dive_path"], name, "--json", str(out)], devnull=True)
+                runs["dive"].append({"seconds": wall, "maxrss_kb": peak})
+                print(f"  run {k + 1}/{repeat} dive      {wall:6.2f} s", file=sys.stderr)
+    summary = {}
+    for mode, rows in runs.items():
+        if rows:
+            summary[mode] = {
+                "median_s": statistics.median(r["seconds"] for r in rows),
+                "runs_s": [round(r["seconds"], 3) for r in rows],
+                "peak_rss_mb": max((r.get("vmhwm_kb") or r["maxrss_kb"]) for r in rows) / 1024,
+            }
+    return {"runs": runs, "summary": summary}
+
+
+def run(image: str | None, repeat: int, facts: dict) -> dict:
+    """The analysis part: measure `image` (default the single-stage image); RuntimeError if it is missing."""
+    from docker.errors import ImageNotFound
+
+    from dockerlab import naming
+    from dockerlab.engine import connect
+
+    client, _ = connect()
+    name = image or naming.image_name("single-stage")
+    try:
+        client.images.get(name)
+    except ImageNotFound:
+        raise RuntimeError(f"no image {name!r}. Build the tutorial's images with `python -m dockerlab prepare` "
+                           "(the warm part does), or pass --image NAME.") from None
+    print(f"analysis: measuring {name}, {repeat} runs each", file=sys.stderr)
+    result = measure(name, repeat, facts)
+    summary = result["summary"]
+    ratio = summary["analysis"]["median_s"] / summary["save"]["median_s"]
+    peak = summary["analysis"]["peak_rss_mb"]
+    images = tutorial_images(client)
+    return {
+        "image": name, "repeat": repeat, "summary": summary,
+        "ratio_analysis_over_save": ratio, "analysis_peak_mb": peak,
+        "images": images, "smallest_image": binary_ratio(client, images),
+        "times_smaller": times_smaller(images, naming.image_name("single-stage"), naming.image_name("multi-stage")),
+        "runs": result["runs"],
+    }
