@@ -8,14 +8,14 @@ against dive's two CI thresholds (``lowestEfficiency``, ``highestUserWastedPerce
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .errors import ImageNotFound
-from .layers import WastedPath, efficiency, files, history_from_records
+from .layers import Efficiency, efficiency, files, history_from_records
 
 __all__ = ["Analysis", "analyze", "rules", "TOP_WASTED"]
 
@@ -24,18 +24,12 @@ _MB = 1e6
 
 
 @dataclass(frozen=True)
-class Analysis:
-    """dive's numbers for one image, its layers as (index, size, instruction), its worst duplicates."""
+class Analysis(Efficiency):
+    """dive's numbers for one image (those of `Efficiency`, with its worst duplicates), its name,
+    and its layers as (index, size, instruction)."""
 
-    image: str
-    size_bytes: int
-    user_size_bytes: int
-    wasted_bytes: int
-    reclaimable_bytes: int
-    efficiency: float
-    user_wasted_ratio: float
-    layers: tuple[tuple[int, int, str], ...]
-    top_wasted: tuple[WastedPath, ...]
+    image: str = ""
+    layers: tuple[tuple[int, int, str], ...] = ()
     files: pd.DataFrame | None = field(default=None, repr=False, compare=False)  # every entry read
 
     def layers_frame(self) -> pd.DataFrame:
@@ -194,15 +188,10 @@ def _result(name: str, frame: pd.DataFrame, records: list[dict]) -> Analysis:
     count = _layer_count(frame)
     sizes = frame.groupby("layer")["size"].sum().to_dict() if len(frame) else {}
     texts = _instructions(records, frame.attrs.get("config"), count)
+    scores = {f.name: getattr(eff, f.name) for f in fields(Efficiency)}
     return Analysis(
+        **{**scores, "top_wasted": eff.top_wasted[:TOP_WASTED]},
         image=name,
-        size_bytes=eff.size_bytes,
-        user_size_bytes=eff.user_size_bytes,
-        wasted_bytes=eff.wasted_bytes,
-        reclaimable_bytes=eff.reclaimable_bytes,
-        efficiency=eff.efficiency,
-        user_wasted_ratio=eff.user_wasted_ratio,
         layers=tuple((i, int(sizes.get(i, 0)), texts[i]) for i in range(count)),
-        top_wasted=eff.top_wasted[:TOP_WASTED],
         files=frame,
     )

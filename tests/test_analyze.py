@@ -185,7 +185,8 @@ def test_to_json_and_summary(saved: Path) -> None:
 # --- rules() ---------------------------------------------------------------------------------
 
 def made(efficiency: float, ratio: float) -> Analysis:
-    return Analysis("x", 1, 1, 0, 0, efficiency, ratio, (), ())
+    return Analysis(size_bytes=1, user_size_bytes=1, wasted_bytes=0, reclaimable_bytes=0, efficiency=efficiency,
+                    user_wasted_ratio=ratio, top_wasted=(), image="x")
 
 
 def test_rules_follow_dive() -> None:
