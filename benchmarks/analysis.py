@@ -66,12 +66,13 @@ def timed_child(cmd: list[str], *, devnull: bool = False) -> tuple[float, int, s
 
 
 def tutorial_images(client) -> list[dict]:
-    """The tutorial's images (this prefix's label), smallest first."""
+    """The tutorial's tagged images (this prefix's label), smallest first; untagged leftovers of
+    earlier builds are not the tutorial's images."""
     from dockerlab import naming
 
     rows = []
     for image in client.images.list(filters=naming.label_filter()):
-        for tag in image.tags or [image.short_id]:
+        for tag in image.tags:
             rows.append({"image": tag, "size_bytes": int(image.attrs["Size"]),
                          "role": (image.labels or {}).get(f"{naming.LABEL}.role", "")})
     return sorted(rows, key=lambda r: r["size_bytes"])
