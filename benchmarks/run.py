@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "output" / "bench"), metavar="DIR",
                         help="executed notebooks and logs of the warm and cold parts (default: output/bench)")
     parser.add_argument("--image", default=None, help="analysis: image to measure (default: the single-stage image)")
-    parser.add_argument("--repeat", type=int, default=3, help="analysis: runs of each measure (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="analysis: runs of each measure (default 5)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be 1 or more")
