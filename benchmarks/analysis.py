@@ -7,7 +7,7 @@ every run in a fresh process:
   analysis  dockerlab.layers.files() on the same save stream, then efficiency()
   dive      ``dive IMAGE --json FILE`` (when dive is installed)
 and returns medians, the ratio analysis/save, the analysis' peak memory (VmHWM), the sizes of
-the tutorial's images, and the smallest image against its biggest file (the binary).
+the tutorial's images, and the smallest image against the binary it starts.
 """
 
 from __future__ import annotations
@@ -87,21 +87,17 @@ def times_smaller(images: list[dict], big: str, small: str) -> float | None:
 
 
 def binary_ratio(client, images: list[dict]) -> dict | None:
-    """The smallest lesson image, its biggest file (the binary) and image size / binary size."""
-    from dockerlab.layers import files
+    """The smallest lesson image that starts a binary, that binary, and image size / binary size
+    (the binary's size as `python -m dockerlab images` reads it)."""
+    from dockerlab.binary import entrypoint_size
 
-    lessons = [r for r in images if r["role"] == "lesson"] or images
-    if not lessons:
-        return None
-    smallest = lessons[0]
-    try:
-        frame = files(client.images.get(smallest["image"]))
-        regular = frame[frame["type"] == "file"]
-        biggest = regular.loc[regular["size"].idxmax()]
-    except Exception as exc:  # a report, not a test: say why and go on
-        return {"image": smallest["image"], "skipped": f"{type(exc).__name__}: {exc}"}
-    return {"image": smallest["image"], "size_bytes": smallest["size_bytes"], "binary": "/" + biggest["path"],
-            "binary_bytes": int(biggest["size"]), "ratio": smallest["size_bytes"] / int(biggest["size"])}
+    for row in [r for r in images if r["role"] == "lesson"] or images:  # smallest first
+        size = entrypoint_size(row["image"], client=client)
+        if size:
+            binary = client.images.get(row["image"]).attrs["Config"]["Entrypoint"][0]
+            return {"image": row["image"], "size_bytes": row["size_bytes"], "binary": binary,
+                    "binary_bytes": size, "ratio": row["size_bytes"] / size}
+    return None
 
 
 def measure(name: str, repeat: int, facts: dict) -> dict:

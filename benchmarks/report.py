@@ -204,11 +204,11 @@ def analysis_tables(rec: dict) -> str:
     sizes = [[r["image"], f"{r['size_bytes'] / 1e6:.2f}", r["role"]] for r in rec.get("images", [])]
     parts.append(table(["image", "MB", "role"], sizes, "lrl"))
     smallest = rec.get("smallest_image")
-    if smallest and "ratio" in smallest:
+    if smallest:
         parts.append(f"smallest: {smallest['image']} = {smallest['size_bytes'] / 1e6:.2f} MB, binary {smallest['binary']} "
                      f"{smallest['binary_bytes'] / 1e6:.2f} MB, image/binary = {smallest['ratio']:.3f}")
-    elif smallest:
-        parts.append(f"smallest: {smallest['image']}: binary ratio skipped ({smallest.get('skipped')})")
+    else:
+        parts.append("smallest: no tutorial image starts a binary")
     if "dive" in rec["summary"]:
         parts.append(f"dive / analysis = {rec['summary']['dive']['median_s'] / rec['summary']['analysis']['median_s']:.3f}")
     return "\n\n".join(parts)
