@@ -102,7 +102,8 @@ c.FileCheckpoints.root_dir = @CHECKPOINTS@
 # One look at the notebook in the page: every code cell's input prompt ("[3]:", "[*]:", "[ ]:";
 # empty while the input is hidden), the code cells whose input is hidden, the text of every
 # error or stderr output, and anything that waits for the user (a dialog, an input() box).
-CODE_CELLS = ".jp-NotebookPanel .jp-Notebook .jp-CodeCell"
+PANEL = ".jp-NotebookPanel"
+CODE_CELLS = f"{PANEL} .jp-Notebook .jp-CodeCell"
 READ_CELLS = """() => {
   const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell')];
   return {
@@ -283,6 +284,9 @@ def test_notebook_runs_in_jupyterlab(notebook, lab, browser, screenshots):
         # the collapser bar, as a learner does), and hide them again for the screenshot.
         hidden = cells["hidden"]
         toggle_inputs(page, hidden)
+        # The server's kernel is idle; wait until the page's own connection to it is too (the
+        # toolbar's execution indicator), or Run All may be dropped before the page can send it.
+        page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(state="attached")
         # Edit > Clear Outputs of All Cells, so that no count or output from the file can pass for
         # one of this run; then Run > Run All Cells.
         menu(page, "Edit", "editmenu:clear-all")
@@ -321,6 +325,7 @@ def test_notebook_runs_in_jupyterlab(notebook, lab, browser, screenshots):
 def wait_until_run(page, lab: JupyterLab, kernel_id: str, sources: list[str], rel: str) -> dict:
     """The notebook as it is once the kernel is idle and no cell is queued; fails fast on a stall."""
     deadline = time.monotonic() + NOTEBOOK_TIMEOUT
+    start_by = time.monotonic() + STARTUP_TIMEOUT
     settled = 0
     while True:
         cells = page.evaluate(READ_CELLS)
@@ -328,6 +333,9 @@ def wait_until_run(page, lab: JupyterLab, kernel_id: str, sources: list[str], re
         state = lab.kernel_state(kernel_id)
         assert state != "dead", f"{rel}: the kernel died:\n{lab.log_tail()}"
         queued = any("*" in p for p in cells["prompts"])
+        started = queued or any(p.strip("[]: ").isdigit() for p in cells["prompts"]) or state == "busy"
+        assert started or time.monotonic() < start_by, \
+            f"{rel}: Run All started no cell within {STARTUP_TIMEOUT} s: {cells['prompts']}"
         done = all(p.strip("[]: ").isdigit() for p, s in zip(cells["prompts"], sources) if s.strip())
         # Done, or stopped by an error (Run All skips what follows a failing cell). Three looks in
         # a row, so that a moment between two cells cannot pass for the end.
