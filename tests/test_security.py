@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import dockerlab
-from dockerlab import checks, security
+from dockerlab import checks, naming, security
 from dockerlab.build import CALCULATOR
 from dockerlab.layers import files
 
@@ -239,16 +239,17 @@ def leak(engine):
     """The single-stage and multi-stage images built from a context with a fake .env, scanned,
     under a prefix of their own; removed afterwards."""
     client, _ = engine
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch:  # the prefix only while building: later tests use the session's
         patch.setenv("DOCKERLAB_PREFIX", f"dockerlab-test-{os.getpid()}-security/")
         with security.leaky_context() as context:
             single = dockerlab.build("single-stage", context=context, tag=dockerlab.image_name("leak-single"))
             multi = dockerlab.build("multi-stage", context=context, tag=dockerlab.image_name("leak-multi"))
-        try:
-            yield {"single": (single.tag, security.scan(single.tag)), "multi": (multi.tag, security.scan(multi.tag))}
-        finally:
-            for tag in (single.tag, multi.tag):
-                client.images.remove(tag, force=True)
+        made = naming.label_filter()  # the two images and their stages' images
+    try:
+        yield {"single": (single.tag, security.scan(single.tag)), "multi": (multi.tag, security.scan(multi.tag))}
+    finally:
+        for image in client.images.list(filters=made):
+            client.images.remove(image.id, force=True)
 
 
 def test_the_secret_leaks_into_single_stage_not_multi_stage(leak):
