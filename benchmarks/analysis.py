@@ -89,12 +89,12 @@ def times_smaller(images: list[dict], big: str, small: str) -> float | None:
 def binary_ratio(client, images: list[dict]) -> dict | None:
     """The smallest lesson image that starts a binary, that binary, and image size / binary size
     (the binary's size as `python -m dockerlab images` reads it)."""
-    from dockerlab.binary import entrypoint_size
+    from dockerlab.binary import entrypoint_file
 
     for row in [r for r in images if r["role"] == "lesson"] or images:  # smallest first
-        size = entrypoint_size(row["image"], client=client)
-        if size:
-            binary = client.images.get(row["image"]).attrs["Config"]["Entrypoint"][0]
+        found = entrypoint_file(row["image"], client=client)
+        if found and found[1]:
+            binary, size = found
             return {"image": row["image"], "size_bytes": row["size_bytes"], "binary": binary,
                     "binary_bytes": size, "ratio": row["size_bytes"] / size}
     return None

@@ -5,16 +5,19 @@ from __future__ import annotations
 import io
 import struct
 import tarfile
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import docker
 from docker.errors import NotFound
+from docker.models.containers import Container
 
 from . import naming
 from .engine import connect
 from .errors import DockerlabError, ImageNotFound
 
-__all__ = ["ElfFacts", "read_file", "entrypoint_size", "elf_facts"]
+__all__ = ["ElfFacts", "read_file", "entrypoint_file", "entrypoint_size", "elf_facts"]
 
 _MACHINES = {0x3E: "x86-64", 0xB7: "arm64", 0x03: "x86", 0x28: "arm", 0xF3: "riscv64", 0x16: "s390x", 0x15: "ppc64"}
 
@@ -29,30 +32,39 @@ class ElfFacts:
     stripped: bool  # no symbol table (.symtab)
 
 
-def read_file(image: str, path: str, *, client: docker.DockerClient | None = None) -> bytes:
-    """The bytes of the file at `path` in `image`, without running anything in it."""
-    client = client or connect()[0]
+@contextmanager
+def _stopped_container(client: docker.DockerClient, image: str) -> Iterator[Container]:
+    """A container of `image` that is created, never started, and always removed: a way to
+    read the image's files without running anything in it."""
     try:
         container = client.containers.create(image, labels=naming.labels("run"), network_disabled=True,
                                              entrypoint=["/nothing"])
     except docker.errors.ImageNotFound:
         raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
     try:
-        stream, _ = container.get_archive(path)
+        yield container
+    finally:
+        container.remove(force=True)
+
+
+def read_file(image: str, path: str, *, client: docker.DockerClient | None = None) -> bytes:
+    """The bytes of the file at `path` in `image`, without running anything in it."""
+    client = client or connect()[0]
+    with _stopped_container(client, image) as container:
+        try:
+            stream, _ = container.get_archive(path)
+        except NotFound:
+            raise DockerlabError(f"There is no {path} in {image}.") from None
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
             member = tar.next()
             if member is None or not member.isfile():
                 raise DockerlabError(f"{path} in {image} is not a regular file.")
             return tar.extractfile(member).read()
-    except NotFound:
-        raise DockerlabError(f"There is no {path} in {image}.") from None
-    finally:
-        container.remove(force=True)
 
 
-def entrypoint_size(image: str, *, client: docker.DockerClient | None = None) -> int | None:
-    """The size in bytes of the program `image` starts (its ENTRYPOINT's first word), or None
-    if it names none by an absolute path or the file is not in the image."""
+def entrypoint_file(image: str, *, client: docker.DockerClient | None = None) -> tuple[str, int] | None:
+    """The path and size in bytes of the program `image` starts (its ENTRYPOINT's first word),
+    or None if it names none by an absolute path or the file is not in the image."""
     client = client or connect()[0]
     try:
         entrypoint = client.images.get(image).attrs["Config"].get("Entrypoint") or []
@@ -60,14 +72,17 @@ def entrypoint_size(image: str, *, client: docker.DockerClient | None = None) ->
         raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
     if not entrypoint or not entrypoint[0].startswith("/"):
         return None
-    container = client.containers.create(image, labels=naming.labels("run"), network_disabled=True,
-                                         entrypoint=["/nothing"])
-    try:
-        return int(client.api.get_archive(container.id, entrypoint[0])[1]["size"])  # the stat header alone
-    except NotFound:
-        return None
-    finally:
-        container.remove(force=True)
+    with _stopped_container(client, image) as container:
+        try:
+            return entrypoint[0], int(client.api.get_archive(container.id, entrypoint[0])[1]["size"])  # the stat header
+        except NotFound:
+            return None
+
+
+def entrypoint_size(image: str, *, client: docker.DockerClient | None = None) -> int | None:
+    """The size in bytes of the program `image` starts, or None (see `entrypoint_file`)."""
+    found = entrypoint_file(image, client=client)
+    return found[1] if found else None
 
 
 def elf_facts(data: bytes) -> ElfFacts:
