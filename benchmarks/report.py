@@ -10,6 +10,7 @@ import operator
 import re
 import statistics
 from dataclasses import dataclass
+from datetime import datetime
 
 PARTS = ("warm", "analysis", "rebuild", "cold")
 """The parts of the benchmark, in the order they run (warm first: it builds what analysis reads)."""
@@ -36,6 +37,28 @@ def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
     if not numerators or len(numerators) != len(denominators):
         raise ValueError("paired_ratio needs two lists of runs of the same, non-zero length")
     return statistics.median(a / b for a, b in zip(numerators, denominators))
+
+
+def cell_seconds(notebook: dict) -> list[dict]:
+    """Each timed code cell of an executed notebook (as JSON): {cell, seconds, first_line}, slowest first.
+
+    The time is what the kernel reports: from the cell's ``iopub.execute_input`` to its
+    ``shell.execute_reply`` (nbclient records both in ``metadata.execution``).
+    """
+    found = []
+    for index, cell in enumerate(notebook.get("cells", [])):
+        timing = cell.get("metadata", {}).get("execution", {})
+        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if cell.get("cell_type") != "code" or not (start and end):
+            continue
+        source = "".join(cell.get("source", ""))
+        seconds = (_instant(end) - _instant(start)).total_seconds()
+        found.append({"cell": index, "seconds": seconds, "first_line": source.strip().splitlines()[0] if source.strip() else ""})
+    return sorted(found, key=lambda c: c["seconds"], reverse=True)
+
+
+def _instant(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def choose_parts(only: str | None = None, skip: str | None = None) -> list[str]:
@@ -172,6 +195,16 @@ def notebook_table(rec: dict) -> str:
     if rec.get("grand_total_s") is not None:
         rows.append(["total, prepare + notebooks", f"{rec['grand_total_s']:.1f}", "", ""])
     return table(["step", "seconds", "status", "note"], rows, "lrll")
+
+
+def slowest_cells_table(rec: dict, count: int = 6) -> str:
+    """The `count` slowest cells of every notebook together, with each one's share of the total."""
+    cells = sorted(({"notebook": nb["notebook"], **cell} for nb in rec.get("notebooks", []) for cell in nb.get("cells", [])),
+                   key=lambda c: c["seconds"], reverse=True)[:count]
+    total = rec.get("total_s") or 0.0
+    rows = [[c["notebook"], c["cell"], f"{c['seconds']:.1f}", f"{c['seconds'] / total:.0%}" if total else "",
+             c["first_line"][:60]] for c in cells]
+    return table(["notebook", "cell", "seconds", "of total", "first line"], rows, "lrrrl")
 
 
 def _status(run: dict) -> str:

@@ -80,7 +80,10 @@ def _table(part: str, record: dict) -> str:
         return report.analysis_tables(record)
     if part == "rebuild":
         return report.rebuild_table(record)
-    return report.notebook_table(record)
+    tables = [report.notebook_table(record)]
+    if any(nb.get("cells") for nb in record.get("notebooks", [])):
+        tables.append("Where the time went, the slowest cells:\n" + report.slowest_cells_table(record))
+    return "\n\n".join(tables)
 
 
 def _write(path: Path, result: dict) -> None:

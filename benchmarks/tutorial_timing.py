@@ -3,18 +3,19 @@
 Each notebook runs in order with ``jupyter nbconvert --to notebook --execute``, as
 scripts/tutorial.sh does; the executed copies and one log per step go to an output folder, so
 the committed notebooks are never written. A failing notebook is timed and reported, and the
-next one still runs.
+next one still runs. Each record keeps its notebook's slowest cells, as the kernel timed them.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.report import error_summary
+from benchmarks.report import cell_seconds, error_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -64,6 +65,9 @@ def run_notebooks(out: Path, env: dict, *, label: str) -> list[dict]:
         cmd = [_jupyter(), "nbconvert", "--to", "notebook", "--execute",
                f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}", "--output-dir", str(out), str(nb)]
         record = {"notebook": nb.stem, **timed(cmd, out / f"{nb.stem}.log", env)}
+        executed = out / nb.name
+        if executed.is_file():  # where the time went, cell by cell (the five slowest)
+            record["cells"] = cell_seconds(json.loads(executed.read_text()))[:5]
         print(f"{label}: {nb.stem} {'ok' if record['ok'] else 'FAILED'} in {record['seconds']:.1f} s"
               + ("" if record["ok"] else f" ({record['error']})"), file=sys.stderr, flush=True)
         records.append(record)

@@ -236,3 +236,36 @@ def test_paired_ratio_is_the_median_of_run_by_run_ratios():
     assert report.paired_ratio(analysis, save) == pytest.approx(1.0)
     with pytest.raises(ValueError):
         report.paired_ratio([1.0], [1.0, 2.0])
+
+
+# --- where the time went -----------------------------------------------------------------------
+
+def _timed_cell(source: str, start: str, end: str) -> dict:
+    return {"cell_type": "code", "source": source,
+            "metadata": {"execution": {"iopub.execute_input": start, "shell.execute_reply": end}}}
+
+
+def test_cell_seconds_reads_the_kernels_timing_slowest_first():
+    executed = {"cells": [
+        {"cell_type": "markdown", "source": "# title", "metadata": {}},
+        _timed_cell("import x\nx.go()", "2026-11-27T08:00:00.000000Z", "2026-11-27T08:00:01.500000Z"),
+        {"cell_type": "code", "source": "never ran", "metadata": {}},
+        _timed_cell(["\n", "build()\n", "more()"], "2026-11-27T08:00:02Z", "2026-11-27T08:01:02.250000Z"),
+        _timed_cell("", "2026-11-27T08:01:03Z", "2026-11-27T08:01:03.010000Z"),
+    ]}
+    cells = report.cell_seconds(executed)
+    assert [(c["cell"], c["first_line"]) for c in cells] == [(3, "build()"), (1, "import x"), (4, "")]
+    assert [round(c["seconds"], 2) for c in cells] == [60.25, 1.5, 0.01]
+
+
+def test_slowest_cells_table_ranks_across_notebooks_with_their_share():
+    rec = {"total_s": 200.0, "notebooks": [
+        {"notebook": "05-a", "cells": [{"cell": 7, "seconds": 20.0, "first_line": "scan()"}]},
+        {"notebook": "06-b", "cells": [{"cell": 24, "seconds": 50.0, "first_line": "build(bad)"},
+                                       {"cell": 7, "seconds": 40.0, "first_line": "build(cold)"}]},
+        {"notebook": "07-c"},  # failed before it was timed
+    ]}
+    lines = report.slowest_cells_table(rec, count=2).splitlines()
+    assert len(lines) == 4
+    assert lines[2].split() == ["06-b", "24", "50.0", "25%", "build(bad)"]
+    assert lines[3].split() == ["06-b", "7", "40.0", "20%", "build(cold)"]
