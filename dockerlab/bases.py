@@ -172,8 +172,10 @@ def _bootstrap(client, name: str, *, report: Reporter, **_) -> tuple[BaseImage |
                    "from Debian's packages with debootstrap."), ""
 
 
-# The apt settings that Docker's official Debian and Ubuntu images carry, so that the stand-in
-# behaves like them: downloaded .deb files are deleted after every install, no translations.
+# The apt and dpkg settings that Docker's official Debian image carries (debuerreotype writes
+# them; Ubuntu's images long carried the same), so that the stand-in behaves like it: downloaded
+# .deb files are deleted after every install, no translations, and dpkg does not sync every file
+# it unpacks (a container's layer is rebuilt, never repaired, after a crash).
 _APT_SETTINGS = {
     "docker-clean": (
         'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
@@ -187,14 +189,19 @@ _APT_SETTINGS = {
 }
 
 
+_DPKG_SETTINGS = {"docker-apt-speedup": "force-unsafe-io\n"}
+
+
 def _dress_like_official_images(root: Path) -> None:
-    """Empty apt's caches and lists, and add the official images' apt settings."""
+    """Empty apt's caches and lists, and add the official image's apt and dpkg settings."""
     for leftovers in ("var/cache/apt/archives", "var/cache/apt", "var/lib/apt/lists"):
         for path in (root / leftovers).glob("*"):
             if path.is_file():
                 path.unlink()
-    for name, text in _APT_SETTINGS.items():
-        (root / "etc/apt/apt.conf.d" / name).write_text(text)
+    for folder, settings in (("etc/apt/apt.conf.d", _APT_SETTINGS), ("etc/dpkg/dpkg.cfg.d", _DPKG_SETTINGS)):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for name, text in settings.items():
+            (root / folder / name).write_text(text)
 
 
 def _import(client, root: Path, ref: str, *, requested: str) -> None:

@@ -67,6 +67,17 @@ def test_kit_load_of_a_bad_file_is_explained(engine, tmp_path):
         bases.kit_load(tmp_path / "missing.tar", client=client)
 
 
+def test_standin_gets_the_official_images_apt_and_dpkg_settings(tmp_path):
+    (tmp_path / "var/cache/apt/archives").mkdir(parents=True)
+    (tmp_path / "var/cache/apt/archives/left.deb").write_text("x")
+    (tmp_path / "var/cache/apt/archives/partial").mkdir()
+    bases._dress_like_official_images(tmp_path)
+    assert not (tmp_path / "var/cache/apt/archives/left.deb").exists()
+    assert (tmp_path / "var/cache/apt/archives/partial").is_dir()  # apt needs it; only files go
+    assert (tmp_path / "etc/dpkg/dpkg.cfg.d/docker-apt-speedup").read_text() == "force-unsafe-io\n"
+    assert 'Acquire::Languages "none";' in (tmp_path / "etc/apt/apt.conf.d/docker-no-languages").read_text()
+
+
 @pytest.mark.skipif(platform.system() != "Linux" or os.geteuid() != 0 or not shutil.which("debootstrap"),
                     reason="the Debian bootstrap needs Linux, root and debootstrap")
 def test_bootstrap_from_debian_packages_when_nothing_else_serves(engine, monkeypatch, tmp_path):
@@ -81,6 +92,9 @@ def test_bootstrap_from_debian_packages_when_nothing_else_serves(engine, monkeyp
             pytest.skip("ubuntu:24.04 is on this engine or a registry answers: it served, as it should")
         assert base.source == "debootstrap" and base.ref == ref
         assert "debootstrap" in base.description and "Debian" in base.description
+        settings = client.containers.run(ref, ["cat", "/etc/dpkg/dpkg.cfg.d/docker-apt-speedup",
+                                               "/etc/apt/apt.conf.d/docker-clean"], remove=True, network_disabled=True)
+        assert settings.startswith(b"force-unsafe-io\n") and b"rm -f /var/cache/apt/archives/*.deb" in settings
     finally:
         try:
             client.images.remove(ref, force=True)
