@@ -1,15 +1,14 @@
 """The whole tutorial, headless and timed: `python -m dockerlab prepare`, then every notebook.
 
-Each notebook runs in order with ``jupyter nbconvert --to notebook --execute``, as
-scripts/tutorial.sh does; the executed copies and one log per step go to an output folder, so
-the committed notebooks are never written. A failing notebook is timed and reported, and the
-next one still runs. Each record keeps its notebook's slowest cells, as the kernel timed them.
+Each notebook runs in order through `dockerlab.headless`, as scripts/tutorial.sh runs them; the
+executed copies and the log of each failure go to an output folder, so the committed notebooks
+are never written. A failing notebook is timed and reported, and the next one still runs. Each
+record keeps its notebook's slowest cells, as the kernel timed them.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -19,17 +18,11 @@ from benchmarks.report import cell_seconds, error_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-CELL_TIMEOUT_S = 1800  # as scripts/tutorial.sh
 
 
 def notebooks() -> list[Path]:
     """notebooks/NN-*.ipynb, in order."""
     return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
-
-
-def _jupyter() -> str:
-    beside = Path(sys.executable).parent / "jupyter"
-    return str(beside) if beside.exists() else (shutil.which("jupyter") or "jupyter")
 
 
 def timed(cmd: list[str], log: Path, env: dict) -> dict:
@@ -58,16 +51,17 @@ def served_base(prepare_output: str) -> str | None:
 
 
 def run_notebooks(out: Path, env: dict, *, label: str) -> list[dict]:
-    """Execute every notebook in order into `out`; one record each: notebook, seconds, ok, error."""
+    """Execute every notebook in order into `out`, as scripts/tutorial.sh does (one process, a
+    fresh kernel each; kernel start included); one record each: notebook, seconds, ok, error, cells."""
+    from dockerlab import headless
+
     records = []
     for nb in notebooks():
         print(f"{label}: {nb.stem} ...", file=sys.stderr, flush=True)
-        cmd = [_jupyter(), "nbconvert", "--to", "notebook", "--execute",
-               f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}", "--output-dir", str(out), str(nb)]
-        record = {"notebook": nb.stem, **timed(cmd, out / f"{nb.stem}.log", env)}
-        executed = out / nb.name
-        if executed.is_file():  # where the time went, cell by cell (the five slowest)
-            record["cells"] = cell_seconds(json.loads(executed.read_text()))[:5]
+        record = headless.run(nb, out, env=env)
+        if not record["ok"]:
+            record["error"] = error_summary(Path(record["log"]).read_text(errors="replace"))
+        record["cells"] = cell_seconds(json.loads(Path(record["executed"]).read_text()))[:5]  # the five slowest
         print(f"{label}: {nb.stem} {'ok' if record['ok'] else 'FAILED'} in {record['seconds']:.1f} s"
               + ("" if record["ok"] else f" ({record['error']})"), file=sys.stderr, flush=True)
         records.append(record)

@@ -7,7 +7,7 @@ import struct
 import tarfile
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import docker
 from docker.errors import NotFound
@@ -17,7 +17,7 @@ from . import naming
 from .engine import connect
 from .errors import DockerlabError, ImageNotFound
 
-__all__ = ["ElfFacts", "read_file", "entrypoint_file", "entrypoint_size", "elf_facts"]
+__all__ = ["ElfFacts", "read_file", "read_files", "entrypoint_file", "entrypoint_size", "elf_facts"]
 
 _MACHINES = {0x3E: "x86-64", 0xB7: "arm64", 0x03: "x86", 0x28: "arm", 0xF3: "riscv64", 0x16: "s390x", 0x15: "ppc64"}
 
@@ -60,6 +60,23 @@ def read_file(image: str, path: str, *, client: docker.DockerClient | None = Non
             if member is None or not member.isfile():
                 raise DockerlabError(f"{path} in {image} is not a regular file.")
             return tar.extractfile(member).read()
+
+
+def read_files(image: str, paths: Iterable[str], *, client: docker.DockerClient | None = None) -> dict[str, bytes]:
+    """The bytes of each of `paths` that is a regular file in `image`, by path; the others are left out."""
+    client = client or connect()[0]
+    found: dict[str, bytes] = {}
+    with _stopped_container(client, image) as container:
+        for path in paths:
+            try:
+                stream, _ = container.get_archive(path)
+            except NotFound:
+                continue
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                member = tar.next()
+                if member is not None and member.isfile():
+                    found[path] = tar.extractfile(member).read()  # type: ignore[union-attr]
+    return found
 
 
 def entrypoint_file(image: str, *, client: docker.DockerClient | None = None) -> tuple[str, int] | None:

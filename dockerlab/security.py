@@ -16,14 +16,12 @@ secret, for the leak demonstration.
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
 import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -33,9 +31,10 @@ from pathlib import Path
 
 import docker
 import pandas as pd
-from docker.errors import APIError, ImageNotFound as SDKImageNotFound, NotFound
+from docker.errors import APIError, ImageNotFound as SDKImageNotFound
 
 from . import naming
+from .binary import read_files
 from .build import CALCULATOR, DOCKERFILES, ROOT
 from .engine import connect
 from .errors import DockerlabError, ImageNotFound
@@ -164,23 +163,9 @@ def _count_packages(contents: Mapping[str, bytes]) -> int:
 
 
 def _read_files(image: str, paths: list[str], *, client: docker.DockerClient) -> dict[str, bytes]:
-    """The bytes of each path (no leading ``/``) in `image`, from one created, never started container."""
-    container = client.containers.create(image, labels=naming.labels("run"), network_disabled=True,
-                                         entrypoint=["/nothing"])
-    found: dict[str, bytes] = {}
-    try:
-        for path in paths:
-            try:
-                stream, _ = container.get_archive("/" + path)
-            except NotFound:
-                continue
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-                member = tar.next()
-                if member is not None and member.isfile():
-                    found[path] = tar.extractfile(member).read()  # type: ignore[union-attr]
-    finally:
-        container.remove(force=True)
-    return found
+    """The bytes of each path (no leading ``/``) in `image` that is a regular file there."""
+    found = read_files(image, ["/" + path for path in paths], client=client)
+    return {path[1:]: data for path, data in found.items()}
 
 
 def table(results: Mapping[str, ScanResult]) -> pd.DataFrame:

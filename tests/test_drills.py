@@ -14,18 +14,10 @@ LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
 def _run_lessons(prefix: str, out: Path) -> subprocess.Popen:
+    """Every lesson in order under `prefix`, as scripts/tutorial.sh runs them; copies in out/executed/."""
     env = dict(os.environ, DOCKERLAB_PREFIX=prefix)
-    script = (
-        "import sys, nbformat\n"
-        "from nbclient import NotebookClient\n"
-        "for path in sys.argv[2:]:\n"
-        "    nb = nbformat.read(path, as_version=4)\n"
-        "    NotebookClient(nb, timeout=1800, resources={'metadata': {'path': 'notebooks'}}).execute()\n"
-        "    nbformat.write(nb, f'{sys.argv[1]}/{path.rsplit(\"/\", 1)[-1]}')\n"
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([sys.executable, "-c", script, str(out), *map(str, LESSONS)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([sys.executable, "-m", "dockerlab.headless", str(out), *map(str, LESSONS)], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def test_two_learners_on_one_engine(tmp_path):
@@ -40,7 +32,7 @@ def test_two_learners_on_one_engine(tmp_path):
             assert proc.returncode == 0, f"{prefix}: {output[-3000:]}"
         for prefix, out in learners.items():
             for lesson in LESSONS:
-                nb = nbformat.read(out / lesson.name, as_version=4)
+                nb = nbformat.read(out / "executed" / lesson.name, as_version=4)
                 errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
                 assert not errors, (prefix, lesson.name, errors)
             tags = {t for image in client.images.list(filters={"label": f"dockerlab.tutorial={prefix}"})
