@@ -47,19 +47,25 @@ def _stopped_container(client: docker.DockerClient, image: str) -> Iterator[Cont
         container.remove(force=True)
 
 
+def _regular_file(container: Container, path: str) -> bytes | None:
+    """The bytes at `path` in `container`, or None if it is not a regular file; NotFound if absent."""
+    stream, _ = container.get_archive(path)
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        member = tar.next()
+        return tar.extractfile(member).read() if member is not None and member.isfile() else None  # type: ignore[union-attr]
+
+
 def read_file(image: str, path: str, *, client: docker.DockerClient | None = None) -> bytes:
     """The bytes of the file at `path` in `image`, without running anything in it."""
     client = client or connect()[0]
     with _stopped_container(client, image) as container:
         try:
-            stream, _ = container.get_archive(path)
+            data = _regular_file(container, path)
         except NotFound:
             raise DockerlabError(f"There is no {path} in {image}.") from None
-        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-            member = tar.next()
-            if member is None or not member.isfile():
-                raise DockerlabError(f"{path} in {image} is not a regular file.")
-            return tar.extractfile(member).read()
+    if data is None:
+        raise DockerlabError(f"{path} in {image} is not a regular file.")
+    return data
 
 
 def read_files(image: str, paths: Iterable[str], *, client: docker.DockerClient | None = None) -> dict[str, bytes]:
@@ -69,13 +75,11 @@ def read_files(image: str, paths: Iterable[str], *, client: docker.DockerClient 
     with _stopped_container(client, image) as container:
         for path in paths:
             try:
-                stream, _ = container.get_archive(path)
+                data = _regular_file(container, path)
             except NotFound:
                 continue
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-                member = tar.next()
-                if member is not None and member.isfile():
-                    found[path] = tar.extractfile(member).read()  # type: ignore[union-attr]
+            if data is not None:
+                found[path] = data
     return found
 
 
