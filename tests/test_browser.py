@@ -102,8 +102,7 @@ c.FileCheckpoints.root_dir = @CHECKPOINTS@
 # One look at the notebook in the page: every code cell's input prompt ("[3]:", "[*]:", "[ ]:";
 # empty while the input is hidden), the code cells whose input is hidden, the text of every
 # error or stderr output, and anything that waits for the user (a dialog, an input() box).
-PANEL = ".jp-NotebookPanel"
-CODE_CELLS = f"{PANEL} .jp-Notebook .jp-CodeCell"
+CODE_CELLS = ".jp-NotebookPanel .jp-Notebook .jp-CodeCell"
 READ_CELLS = """() => {
   const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell')];
   return {
@@ -276,7 +275,7 @@ def test_notebook_runs_in_jupyterlab(notebook, lab, browser, screenshots):
         page.goto(f"{lab.url}/lab/tree/{rel}?reset&token={lab.token}")
         panel = page.locator(".jp-NotebookPanel").first
         panel.wait_for(state="visible")
-        page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(state="visible")
+        panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible")
         kernel_id = wait_for_kernel(lab, rel)
         cells = page.evaluate(READ_CELLS)
         assert len(cells["prompts"]) == len(sources), "the page shows other code cells than the file"
@@ -286,7 +285,7 @@ def test_notebook_runs_in_jupyterlab(notebook, lab, browser, screenshots):
         toggle_inputs(page, hidden)
         # The server's kernel is idle; wait until the page's own connection to it is too (the
         # toolbar's execution indicator), or Run All may be dropped before the page can send it.
-        page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(state="attached")
+        panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(state="attached")
         # Edit > Clear Outputs of All Cells, so that no count or output from the file can pass for
         # one of this run; then Run > Run All Cells.
         menu(page, "Edit", "editmenu:clear-all")
@@ -363,7 +362,7 @@ def toggle_inputs(page, indices: list[int]) -> None:
 
 def save_screenshot(page, panel, shot: Path) -> None:
     """The first plot of the notebook if it has one, else the whole notebook panel."""
-    plot = page.locator(".jp-NotebookPanel .jp-RenderedImage:has(img)")
+    plot = panel.locator(".jp-RenderedImage:has(img)")
     if plot.count():
         plot.first.scroll_into_view_if_needed()
         plot.first.screenshot(path=shot)
