@@ -2,12 +2,39 @@
 # Run every test: dockerlab's unit and engine tests, the calculator's Go tests, the drills, the
 # browser test, and every notebook under nbval in strict mode. Sets the machine up first.
 #
-#   scripts/test.sh              # everything
-#   scripts/test.sh -k layers    # extra arguments go to pytest
+#   scripts/test.sh              # everything, on two engines
+#   scripts/test.sh -k layers    # extra arguments go to pytest (both runs)
+#
+# First run: the host's engine, everything. Second run: another engine beside it
+# (scripts/second-engine.sh: Debian 13's Docker 26 with the containerd image store on a Debian 12
+# host, Debian 12's Docker 20.10 with the classic store on a Debian 13 host), every notebook under
+# nbval and dockerlab's engine tests, from the same committed outputs. DOCKERLAB_SECOND_ENGINE=0
+# skips the second run; DOCKER_HOST set by the caller runs the first run there and skips it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 export PYTHONWARNINGS=${PYTHONWARNINGS:-}
-exec .venv/bin/python -m pytest tests notebooks \
-  --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
-  --nbval-cell-timeout 1800 -p no:cacheprovider -ra "$@"
+pytest=(.venv/bin/python -m pytest -p no:cacheprovider -ra)
+nbval=(--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 1800)
+say() { printf 'test: %s\n' "$*" >&2; }
+
+status=0
+started=$SECONDS
+"${pytest[@]}" tests notebooks "${nbval[@]}" "$@" || status=$?
+say "host engine: pytest exit $status after $((SECONDS - started)) s."
+
+if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(id -u)" = 0 ]; then
+  started=$SECONDS
+  second=$(scripts/second-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
+  trap 'scripts/second-engine.sh stop' EXIT
+  # The Debian stand-in moves over as it is, rather than being bootstrapped twice.
+  base=dockerlab/debian:bookworm-minbase
+  if docker image inspect "$base" >/dev/null 2>&1 && ! DOCKER_HOST=$second docker image inspect "$base" >/dev/null 2>&1; then
+    docker save "$base" | DOCKER_HOST=$second docker load -q >&2
+  fi
+  second_status=0
+  DOCKER_HOST=$second DOCKERLAB_ENGINE_TESTS_ONLY=1 "${pytest[@]}" tests notebooks "${nbval[@]}" "$@" || second_status=$?
+  say "second engine ($second): pytest exit $second_status after $((SECONDS - started)) s."
+  [ "$second_status" = 0 ] || status=$second_status
+fi
+exit $status

@@ -39,3 +39,22 @@ def cleanup(engine):
 
 def pytest_report_header(config):
     return f"DOCKER_HOST={os.environ.get('DOCKER_HOST', '(default)')}"
+
+
+ENGINE_FIXTURES = {"engine", "cleanup", "test_prefix"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """With DOCKERLAB_ENGINE_TESTS_ONLY=1 (the second engine's run in scripts/test.sh), keep the
+    notebooks and the tests that talk to the engine; the pure ones have run already."""
+    if os.environ.get("DOCKERLAB_ENGINE_TESTS_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        in_tests = item.nodeid.startswith("tests/")
+        uses_engine = ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        browser = item.nodeid.startswith("tests/test_browser.py")
+        (keep if (not in_tests or uses_engine) and not browser else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
