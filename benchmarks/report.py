@@ -22,6 +22,7 @@ TIMES_SMALLER_TARGET = 100.0
 BINARY_RATIO_TARGET = 1.01
 SMALLEST_TARGET_MB = 1.3
 REBUILD_RATIO_TARGET = 0.10
+CACHED_RATIO_TARGET = 0.05
 
 _OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, "==": operator.eq}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -173,6 +174,8 @@ def _analysis_targets(rec: dict) -> list[Target]:
         Target("analysis / save (median of paired runs)", rec.get("ratio_analysis_over_save"), "<=", RATIO_TARGET,
                digits=3),
         Target("analysis peak memory", rec.get("analysis_peak_mb"), "<", PEAK_TARGET_MB, unit=" MB", digits=0),
+        Target("second files() of an image / the first", rec.get("ratio_cached_over_analysis"), "<=",
+               CACHED_RATIO_TARGET, digits=3),
     ]
 
 

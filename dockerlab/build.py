@@ -2,8 +2,11 @@
 
 `build("multi-stage")` builds ``dockerfiles/multi-stage/Dockerfile`` with ``calculator/`` as its
 context. Bases named by ``ARG NAME=default`` before ``FROM`` are resolved offline-first
-(see `dockerlab.bases`) and passed as build arguments. The SDK always uses the legacy builder:
-every stage before the target is built, and there is no BuildKit syntax.
+(see `dockerlab.bases`) and passed as build arguments. ``builder="legacy"`` (the default) is
+what the SDK drives: every stage before the target is built, and there is no BuildKit syntax.
+``builder="buildkit"`` builds with BuildKit by the route `dockerlab.buildkit.route_for` picks
+(the engine API, or a docker CLI where a session is needed). Either way the result is one
+`BuildResult`, with each step's start and end in `timeline` and what served it in `route`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import docker
@@ -22,26 +25,43 @@ from .bases import BaseImage, resolve
 from .engine import EngineInfo, connect
 from .errors import BuildFailed, DockerlabError
 from .progress import Reporter, reporter as default_reporter
+from .sizes import unpacked_size
 
-__all__ = ["ROOT", "DOCKERFILES", "CALCULATOR", "variants", "dockerfile", "stages", "BuildResult", "build", "dockerfile_bases"]
+__all__ = ["ROOT", "DOCKERFILES", "CALCULATOR", "ROUTE_LEGACY", "variants", "dockerfile", "stages", "StepTime",
+           "BuildResult", "build", "dockerfile_bases", "advice"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILES = ROOT / "dockerfiles"
 CALCULATOR = ROOT / "calculator"
 
+ROUTE_LEGACY = "engine API, legacy builder"
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$", re.IGNORECASE)
-_FROM = re.compile(r"^\s*FROM\s+(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
+_BUILDKIT_ONLY = re.compile(r"^# builder: buildkit\b", re.M)
 
 
-def variants() -> list[str]:
-    """The image variants: one folder with a Dockerfile each under dockerfiles/."""
-    return sorted(p.parent.name for p in DOCKERFILES.glob("*/Dockerfile"))
+def variants(*, builder: str = "legacy") -> list[str]:
+    """The image variants: one folder with a Dockerfile each under dockerfiles/. Those whose
+    Dockerfile says ``# builder: buildkit`` (lesson 09's) are listed only for ``builder="buildkit"``."""
+    found = sorted(p.parent.name for p in DOCKERFILES.glob("*/Dockerfile"))
+    return found if builder == "buildkit" else [v for v in found if not _BUILDKIT_ONLY.search(dockerfile(v))]
 
 
 def dockerfile(variant: str) -> str:
     """The text of a variant's Dockerfile, to read in a lesson."""
     return (DOCKERFILES / variant / "Dockerfile").read_text()
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """One Dockerfile step of a build: its stage, and when it ran, in seconds from the build's start."""
+
+    stage: str | None  # the stage's name; "stage-N" for an unnamed stage (N counts from 0), as BuildKit names it
+    instruction: str
+    start: float
+    end: float
+    cached: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,9 @@ class BuildResult:
     cacheable_steps: int  # all but FROM and the ARGs before it, which never use the cache
     bases: tuple[BaseImage, ...] = ()
     log: tuple[str, ...] = field(default=(), repr=False)
+    timeline: tuple[StepTime, ...] = field(default=(), repr=False)
+    builder: str = "legacy"  # "legacy" or "buildkit"
+    route: str = ROUTE_LEGACY  # what served the build: the engine API's legacy builder, its BuildKit, or a CLI
 
     @property
     def tag(self) -> str:
@@ -96,8 +119,17 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
           buildargs: dict[str, str] | None = None, context: str | Path | None = None,
           dockerfile: str | Path | None = None, nocache: bool = False,
           client: docker.DockerClient | None = None, engine: EngineInfo | None = None,
-          reporter: Reporter | None = None) -> BuildResult:
-    """Build `variant` (a folder of dockerfiles/) and return a `BuildResult`; raise `BuildFailed`."""
+          reporter: Reporter | None = None, builder: str = "legacy", platform: str | None = None,
+          secrets: dict[str, str] | None = None) -> BuildResult:
+    """Build `variant` (a folder of dockerfiles/) and return a `BuildResult`; raise `BuildFailed`.
+
+    `builder` is ``"legacy"`` or ``"buildkit"``; `secrets` (BuildKit only) maps a secret's id to
+    the file that holds it; `platform` (``"linux/arm64"``) is the platform to build for.
+    """
+    if builder not in ("legacy", "buildkit"):
+        raise DockerlabError(f"builder={builder!r} is not a builder: use \"legacy\" (the SDK's) or \"buildkit\".")
+    if secrets and builder == "legacy":
+        raise DockerlabError("The legacy builder has no secrets (RUN --mount=type=secret): build with builder=\"buildkit\".")
     if client is None or engine is None:
         client, engine = connect()
     dockerfile = Path(dockerfile) if dockerfile else DOCKERFILES / variant / "Dockerfile"
@@ -115,7 +147,13 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
             args[name] = base.ref
 
     labels = naming.labels("lesson", variant=variant)
+    if builder == "buildkit":
+        return _buildkit(client, engine, variant, context=context, dockerfile=dockerfile, tag=tag, target=target,
+                         buildargs=args, labels=labels, nocache=nocache, platform=platform, secrets=secrets,
+                         reporter=report, bases=tuple(bases))
     log: deque[str] = deque(maxlen=4000)
+    timeline: list[StepTime] = []
+    stage_count, stage = 0, None
     steps = cached = cacheable = 0
     seen_from = False
     step_line: str | None = None
@@ -126,8 +164,9 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
         stream = client.api.build(
             path=str(context), dockerfile=str(dockerfile.resolve()), tag=tag, target=target,
             buildargs=args, labels=labels, rm=True, forcerm=True,
-            nocache=nocache, pull=False, network_mode=engine.build_network, decode=True, timeout=3600,
-            cache_from=_cache_sources(client, variant, tag, dockerfile=dockerfile, nocache=nocache),
+            nocache=nocache, pull=False, network_mode=engine.build_network, decode=True, timeout=3600, platform=platform,
+            cache_from=_cache_sources(client, variant, tag, dockerfile=dockerfile, nocache=nocache,
+                                      image_store=engine.image_store),
         )
         for event in stream:
             if "error" in event:
@@ -142,11 +181,20 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
                     steps, step_line = int(m.group(2)) - len(labels), line
                     ours = m.group(3).startswith(f"LABEL {naming.LABEL}")
                     keyword = m.group(3).split(maxsplit=1)[0].upper() if m.group(3).strip() else ""
+                    now = time.monotonic() - started
+                    _end_last(timeline, now)
+                    if keyword == "FROM":
+                        named = _FROM.match(m.group(3))
+                        stage = named.group(2) if named and named.group(2) else f"stage-{stage_count}"
+                        stage_count += 1
+                    if not ours:
+                        timeline.append(StepTime(stage, m.group(3).strip(), now, now))
                     seen_from |= keyword == "FROM"
                     cacheable += not ours and keyword != "FROM" and not (keyword == "ARG" and not seen_from)
                     report.status(f"{variant}: {line[:100]}")
                 elif line.strip() == "---> Using cache" and not ours:
                     cached += 1
+                    timeline[-1] = replace(timeline[-1], cached=True)
                 elif (m := re.match(r"^Successfully built ([0-9a-f]+)$", line)) and not image_id:
                     image_id = m.group(1)
     except APIError as exc:
@@ -157,25 +205,65 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
         report.done()
     if image_id is None:
         raise _failed(variant, step_line, "the engine reported no image at the end", log)
+    seconds = time.monotonic() - started
+    _end_last(timeline, seconds)
+    return _result(client, engine, image_id, tag, seconds=seconds, steps=steps, cached_steps=cached,
+                   cacheable_steps=cacheable, bases=tuple(bases), log=tuple(log), timeline=tuple(timeline))
+
+
+def _end_last(timeline: list[StepTime], now: float) -> None:
+    """The legacy builder's log says when a step starts: the one before it ends then."""
+    if timeline and timeline[-1].end == timeline[-1].start:
+        timeline[-1] = replace(timeline[-1], end=now)
+
+
+def _result(client, engine: EngineInfo, image_id: str, tag: str, **fields) -> BuildResult:
     image = client.images.get(image_id)
     others = tuple(t for t in image.tags if t != tag)  # the same image may carry other names too
-    return BuildResult(image_id=image.id, tags=(tag, *others), size=int(image.attrs["Size"]),
-                       seconds=time.monotonic() - started, steps=steps, cached_steps=cached, cacheable_steps=cacheable,
-                       bases=tuple(bases), log=tuple(log))
+    return BuildResult(image_id=image.id, tags=(tag, *others), size=unpacked_size(image, client=client, engine=engine),
+                       **fields)
 
 
-def _cache_sources(client, variant: str, tag: str, *, dockerfile: Path, nocache: bool) -> list[str]:
+def _buildkit(client, engine: EngineInfo, variant: str, *, bases: tuple[BaseImage, ...], **options) -> BuildResult:
+    from .buildkit import build_buildkit
+
+    done = build_buildkit(client, image_store=engine.image_store, network_mode=engine.build_network, **options)
+    t0 = min((s.started for s in done.steps + done.internal if s.started), default=None)
+
+    def since(moment) -> float:
+        return (moment - t0).total_seconds() if moment and t0 else 0.0
+
+    timeline = tuple(StepTime(s.stage or "stage-0", s.instruction, since(s.started), since(s.completed or s.started),
+                              s.cached) for s in done.steps)
+    return _result(client, engine, done.image_id, done.tag, seconds=done.seconds, steps=len(done.steps),
+                   cached_steps=done.cached_steps, cacheable_steps=sum(not s.instruction.startswith("FROM") for s in done.steps),
+                   bases=bases, log=done.log, timeline=timeline, builder="buildkit", route=done.route)
+
+
+def _cache_sources(client, variant: str, tag: str, *, dockerfile: Path, nocache: bool,
+                   image_store: str = "classic") -> list[str]:
     """This image's earlier build and its variant's stage images, when they exist.
 
     Images loaded from a workshop kit have no local build history: the legacy builder reuses
     their layers only when they are named as cache sources. Naming a source also limits the
     local cache to the sources' own chains, so only this variant's images are named.
+
+    On the containerd image store none are named. There the legacy builder's local cache works,
+    but a named source is not: measured on Docker 26.1.5, a second build of the multi-stage
+    image with its first build as source reused 0 of its steps, and a source after
+    ``FROM scratch`` can stop the build ("failed to restore cached image ... failed to read
+    diff archive").
     """
-    if nocache:
+    if nocache or image_store == "containerd":
         return []
     named = stages(variant, text=dockerfile.read_text())
     wanted = {tag, *(naming.image_name(f"{variant}-{stage}") for stage in named)}
     return sorted(t for t in wanted if client.images.list(name=t))
+
+
+_OFFLINE = re.compile(r"Temporary failure resolving|Could not resolve|Failed to fetch|Unable to fetch|"
+                      r"Unable to locate package|Network is unreachable|Connection timed out|no such host",
+                      re.IGNORECASE)
 
 
 def _failed(variant: str, step: str | None, error: str, log) -> BuildFailed:
@@ -183,7 +271,18 @@ def _failed(variant: str, step: str | None, error: str, log) -> BuildFailed:
     where = f"at {step}" if step else "before its first step"
     return BuildFailed(
         f"The build of {variant} failed {where}:\n  {error.strip()}\n"
-        f"Last lines of the build log:\n{tail}\n"
-        "Fix that step in the Dockerfile (a typo in an instruction or a command?) and build again.",
+        f"Last lines of the build log:\n{tail}\n" + advice(error, tail),
         step=step, log_tail=tail,
     )
+
+
+def advice(error: str, tail: str) -> str:
+    """What to do about a failed build, from what its log says went wrong."""
+    text = f"{error}\n{tail}"
+    if _OFFLINE.search(text):
+        return ("The step could not reach a package mirror or registry: this is the network, not the "
+                "Dockerfile. Connect to the internet (or load a workshop kit) and build again.")
+    if "failed to restore cached image" in text:
+        return ("The legacy builder could not reuse a cached image on this engine's image store. Build "
+                "again with nocache=True, or remove the image named in the message.")
+    return "Fix that step in the Dockerfile (a typo in an instruction or a command?) and build again."

@@ -11,7 +11,7 @@ from docker.errors import DockerException
 
 from .errors import EngineUnavailable
 
-__all__ = ["EngineInfo", "connect", "unavailable_message"]
+__all__ = ["EngineInfo", "connect", "image_store", "unavailable_message"]
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
@@ -28,22 +28,51 @@ class EngineInfo:
     has_bridge: bool
     build_network: str | None  # None: the engine's default; "host" when it has no bridge
     address: str
+    image_store: str = "classic"  # "classic" (a graph driver such as overlay2) or "containerd"
 
     def describe(self) -> str:
-        """One line for a learner: which engine, and how builds reach the network."""
-        network = "the default bridge" if self.build_network is None else f"the {self.build_network} network (no bridge here)"
+        """One line for a learner: which engine, which image store, and how builds reach the network."""
+        network = "the default bridge" if self.build_network is None else f"the {self.build_network} network"
         return (
             f"Docker engine {self.server_version} (API {self.api_version}) on {self.os}/{self.arch}, "
-            f"storage driver {self.storage_driver}; builds use {network}."
+            f"{self.image_store} image store ({self.storage_driver}); builds use {network}."
         )
+
+    def store_note(self) -> str:
+        """What this engine's image store changes for the lessons, in one or two sentences."""
+        if self.image_store == "containerd":
+            return ("The containerd image store keeps each layer twice, compressed as a registry serves it "
+                    "and unpacked for containers, so an image has three sizes; image ids are manifest "
+                    "digests, and the engine loads OCI layouts.")
+        return ("The classic image store keeps layers unpacked only: an image's size is its unpacked size, "
+                "its id is its config's digest, and `docker load` needs a manifest.json.")
+
+
+_connected: dict[tuple[str | None, int], tuple[docker.DockerClient, EngineInfo]] = {}
 
 
 def connect(*, timeout: int = 300) -> tuple[docker.DockerClient, EngineInfo]:
     """Return a client and the engine's facts, or raise `EngineUnavailable` saying what to do.
 
-    `timeout` bounds each read from the engine (a missing engine fails at once): saving a large
-    image on a busy engine can take tens of seconds before the first byte.
+    One client per process and address: a second call gives the same client back after a ping,
+    and a new one when the engine (``DOCKER_HOST``) changed or stopped answering. `timeout`
+    bounds each read from the engine (a missing engine fails at once): saving a large image on
+    a busy engine can take tens of seconds before the first byte.
     """
+    key = (os.environ.get("DOCKER_HOST"), timeout)
+    if key in _connected:
+        client, info = _connected[key]
+        try:
+            client.ping()
+            return client, info
+        except (DockerException, OSError):
+            client.close()
+            del _connected[key]
+    _connected[key] = _connect(timeout)
+    return _connected[key]
+
+
+def _connect(timeout: int) -> tuple[docker.DockerClient, EngineInfo]:
     try:
         client = docker.from_env(timeout=timeout)
         version = client.version()
@@ -63,7 +92,15 @@ def connect(*, timeout: int = 300) -> tuple[docker.DockerClient, EngineInfo]:
         has_bridge=has_bridge,
         build_network=None if has_bridge else "host",
         address=client.api.base_url if not os.environ.get("DOCKER_HOST") else os.environ["DOCKER_HOST"],
+        image_store=image_store(info),
     )
+
+
+def image_store(info: dict) -> str:
+    """``"containerd"`` when the engine keeps images in containerd (its driver is a snapshotter),
+    else ``"classic"``: Docker Desktop and new Engine installs use the first, older engines the second."""
+    status = {str(k): str(v) for k, v in (info.get("DriverStatus") or []) if isinstance(k, str)}
+    return "containerd" if "snapshotter" in status.get("driver-type", "") else "classic"
 
 
 def unavailable_message(cause: BaseException | str, *, system: str | None = None) -> str:

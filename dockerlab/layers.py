@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import pickle
 import posixpath
 import re
 import struct
@@ -27,10 +28,12 @@ import zstandard
 
 from .errors import ArchiveError, ImageNotFound
 
-__all__ = ["files", "efficiency", "Efficiency", "WastedPath", "history", "history_from_records"]
+__all__ = ["files", "cache_dir", "efficiency", "Efficiency", "WastedPath", "history", "history_from_records"]
 
 COLUMNS = ("layer", "path", "size", "type", "mode", "uid", "gid", "linkname")
 _JSON_LIMIT = 8 << 20  # small non-layer members (manifest.json, configs) are kept, parsed
+_ROOT = Path(__file__).resolve().parent.parent
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # an id that names content: safe to keep its table by
 _READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError)
 
 
@@ -404,11 +407,40 @@ def _resolve(name: str, aliases: dict[str, str]) -> str:
     return name
 
 
-def files(source: Any) -> pd.DataFrame:
+def cache_dir() -> Path:
+    """Where the file tables of images already read are kept: ``$DOCKERLAB_OUTPUT/cache/files``
+    (default ``output/`` of the checkout). ``python -m dockerlab clean`` empties it."""
+    return Path(os.environ.get("DOCKERLAB_OUTPUT") or _ROOT / "output") / "cache" / "files"
+
+
+def files(source: Any, *, cache: bool = True) -> pd.DataFrame:
     """One row per tar entry per layer (layer 0 = base), read from a saved image in one pass.
 
     ``df.attrs`` holds ``repo_tags`` and the image ``config`` (history, created) when present.
+    An image's id names its content, so the table of an image read once is kept on disk
+    (`cache_dir`) and given back at once the next time; ``cache=False`` reads it again.
     """
+    image_id = getattr(source, "id", None) if hasattr(source, "save") else None
+    if not (cache and isinstance(image_id, str) and _DIGEST.fullmatch(image_id)):
+        return _read_files(source)
+    kept = cache_dir() / f"{image_id.removeprefix('sha256:')}.pkl"
+    try:
+        return pd.read_pickle(kept)
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError):
+        pass  # not read yet, or kept by another version of pandas: read it again
+    frame = _read_files(source)
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial_path = kept.with_name(f"{kept.name}.{os.getpid()}.partial")
+        frame.to_pickle(partial_path)
+        partial_path.replace(kept)  # atomic: two learners reading the same image never see half a file
+    except OSError:
+        pass  # a full or read-only disk only costs the next read its time
+    return frame
+
+
+def _read_files(source: Any) -> pd.DataFrame:
+    """`files` without the cache: one streamed pass over the archive."""
     chunks, what, handle = _open(source)
     feed = _Feed(chunks)
     blobs: dict[str, _Layer] = {}  # member name -> entry columns of that layer

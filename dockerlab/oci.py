@@ -43,7 +43,7 @@ import re
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Literal
 
 from . import naming
 from .errors import ArchiveError, DockerlabError
@@ -53,15 +53,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImageManifest", "ImageSpecError", "OCILayoutUnsupported", "LoadFailed",
-    "MEDIA_MANIFEST", "MEDIA_CONFIG", "MEDIA_LAYER", "MEDIA_INDEX", "OCI_ENGINE_API",
+    "MEDIA_MANIFEST", "MEDIA_CONFIG", "MEDIA_LAYER", "MEDIA_INDEX",
     "write_image", "layer_tar", "load", "members", "read_json", "layer_headers", "engine_loads_oci",
+    "saved_config_digest", "full_name",
 ]
 
 MEDIA_INDEX = "application/vnd.oci.image.index.v1+json"
 MEDIA_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MEDIA_CONFIG = "application/vnd.oci.image.config.v1+json"
 MEDIA_LAYER = "application/vnd.oci.image.layer.v1.tar"
-OCI_ENGINE_API = (1, 44)  # Docker Engine 25.0: `docker load` accepts an OCI image layout
 EPOCH = "1970-01-01T00:00:00Z"  # the reproducible-builds convention (SOURCE_DATE_EPOCH=0)
 CREATED_BY = "dockerlab.oci.write_image: no Dockerfile, no builder"
 
@@ -75,7 +75,7 @@ class ImageSpecError(DockerlabError):
 
 
 class OCILayoutUnsupported(DockerlabError):
-    """An OCI image layout was to be loaded into an engine older than 25 (API 1.44)."""
+    """The engine refused an OCI image layout that has no compatibility manifest.json."""
 
 
 class LoadFailed(DockerlabError):
@@ -88,7 +88,9 @@ class ImageManifest:
 
     Digests are ``sha256:<hex>``. The layer is stored uncompressed, so ``layer_digest`` (the
     blob's name) equals ``diff_id`` (the digest of the uncompressed tar, which the config lists).
-    Engines name an image by its config's digest: after a load, the image id is ``config_digest``.
+    The classic image store names an image by its config's digest (the id after a load is
+    ``config_digest``); the containerd store by its manifest's (``manifest_digest`` for an OCI
+    layout; for a docker-archive, a manifest the engine writes as it loads).
     """
 
     tag: str
@@ -103,10 +105,6 @@ class ImageManifest:
     manifest_size: int | None
     archive_digest: str  # sha256 of the whole archive file
     archive_size: int
-
-    @property
-    def image_id(self) -> str:
-        return self.config_digest
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -155,6 +153,19 @@ def _architecture(architecture: str | None) -> str:
 
 
 # --- the bytes --------------------------------------------------------------------------
+
+def full_name(tag: str) -> str:
+    """``dockerlab/by-hand:latest`` -> ``docker.io/dockerlab/by-hand:latest``: the fully qualified
+    name that ``docker save`` writes into ``io.containerd.image.name``. The containerd image store
+    keeps the annotation as it is; given a short name, Docker 26.1 listed the image but could not
+    find it by that name (seen here: ``docker images`` showed it twice, ``inspect`` said "No such image")."""
+    first, _, rest = tag.partition("/")
+    if not rest:
+        return f"docker.io/library/{tag}"
+    if "." in first or ":" in first or first == "localhost":
+        return tag
+    return f"docker.io/{tag}"
+
 
 def _canonical(doc: Any) -> bytes:
     """JSON with sorted keys and no spaces: the same document always gives the same digest."""
@@ -269,7 +280,7 @@ def write_image(path_or_fileobj: str | os.PathLike | BinaryIO, *, files: dict[st
             "schemaVersion": 2,
             "mediaType": MEDIA_INDEX,
             "manifests": [{"mediaType": MEDIA_MANIFEST, "digest": manifest_digest, "size": manifest_size,
-                           "annotations": {"io.containerd.image.name": tag,
+                           "annotations": {"io.containerd.image.name": full_name(tag),
                                            "org.opencontainers.image.ref.name": short}}],
         })
         compat = _canonical([{"Config": f"blobs/sha256/{config_hex}",
@@ -354,45 +365,94 @@ def layer_headers(source: Any) -> "pd.DataFrame":
         for member in outer:
             if not member.isreg() or member.size < 1024:
                 continue
-            body = outer.extractfile(member)
-            head = body.read(512)  # type: ignore[union-attr]
+            body: Any = outer.extractfile(member)
+            head = body.read(512)
+            compression = _COMPRESSIONS.get(head[:2]) or _COMPRESSIONS.get(head[:4])
+            if compression:  # the containerd store saves layers as it keeps them, compressed
+                blob = body
+                raw = itertools.chain([head], iter(lambda: blob.read(1 << 16), b""))
+                body = _decompressed(io.BufferedReader(_ChunkReader(raw)), compression)
+                head = body.read(512)
             if head[257:262] != b"ustar":
-                continue  # JSON documents, compressed layers: not a plain layer tar
+                continue  # JSON documents: not a layer tar
             magic = magics.get(head[257:265], repr(head[257:265]))
-            chunks = itertools.chain([head], iter(lambda: body.read(1 << 16), b""))  # type: ignore[union-attr]
-            with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(chunks)), mode="r|") as layer:
+            read = [len(head)]
+
+            def rest(body=body, read=read) -> Iterator[bytes]:
+                while chunk := body.read(1 << 16):
+                    read[0] += len(chunk)
+                    yield chunk
+
+            first = len(rows)
+            with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(itertools.chain([head], rest()))), mode="r|") as layer:
                 for info in layer:
                     rows.append({
-                        "blob": member.name, "blob_size": member.size, "name": info.name,
+                        "blob": member.name, "blob_size": member.size, "compression": compression or "none",
+                        "name": info.name,
                         "size": info.size, "mode": f"{info.mode:#o}", "uid": info.uid, "gid": info.gid,
                         "uname": info.uname, "gname": info.gname,
                         "mtime": datetime.datetime.fromtimestamp(info.mtime, datetime.timezone.utc)
                                  .strftime("%Y-%m-%d %H:%M:%S"),
                         "format": magic + (" + pax" if info.pax_headers else ""),
                     })
-    return pd.DataFrame(rows, columns=["blob", "blob_size", "name", "size", "mode", "uid", "gid",
-                                       "uname", "gname", "mtime", "format"])
+                for chunk in rest():  # the end blocks and padding: the tar's whole length
+                    pass
+            for row in rows[first:]:
+                row["tar_size"] = read[0]
+    return pd.DataFrame(rows, columns=["blob", "blob_size", "compression", "tar_size", "name", "size", "mode",
+                                       "uid", "gid", "uname", "gname", "mtime", "format"])
+
+
+_COMPRESSIONS = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def _decompressed(stream: BinaryIO, compression: str) -> BinaryIO:
+    """A layer blob, read decompressed."""
+    if compression == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
+    import zstandard
+
+    return zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)  # type: ignore[return-value]
 
 
 # --- loading ----------------------------------------------------------------------------
 
-def _api(version: str) -> tuple[int, ...]:
+def engine_loads_oci(engine: Any) -> bool:
+    """Does this engine load an OCI image layout that has no ``manifest.json``?
+
+    It depends on the image store, not the version: the containerd store keeps images as OCI
+    content and loads a layout as it is; the classic store reads only ``manifest.json`` (seen on
+    Docker 20.10 and on 26.1 with overlay2). `engine` is an `EngineInfo`; lesson 07 checks the
+    engine's own answer against this.
+    """
+    return getattr(engine, "image_store", "classic") == "containerd"
+
+
+def saved_config_digest(image: Any) -> str:
+    """The digest of the config an engine gives back for `image` (an SDK Image) in `docker save`:
+    the config it keeps, whatever its image store names the image by."""
+    from .layers import _docker_chunks, _ChunkReader
+
+    with tarfile.open(fileobj=_ChunkReader(_docker_chunks(image)), mode="r|") as tar:
+        docs = {}
+        for member in tar:
+            if member.isfile() and member.size <= 1 << 20:
+                docs[member.name] = tar.extractfile(member).read()  # type: ignore[union-attr]
     try:
-        return tuple(int(p) for p in str(version).split("."))
-    except ValueError:
-        return (0,)
-
-
-def engine_loads_oci(api_version: str) -> bool:
-    """Does an engine of this API version load an OCI image layout? (1.44 = Engine 25.0.)"""
-    return _api(api_version) >= OCI_ENGINE_API
+        config = json.loads(docs["manifest.json"])[0]["Config"]
+        return _digest(docs[config])
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise ArchiveError(f"The engine's save of {image.id} has no readable manifest.json and config; "
+                           "save it again with `docker save`.") from None
 
 
 def load(path: str | os.PathLike, *, client: Any = None) -> list[str]:
     """Load an archive into the engine through the SDK (``client.images.load``); the tags it made.
 
-    An OCI layout without the compatibility ``manifest.json`` is refused before it is sent when
-    the engine is older than 25 (API 1.44), which could not read it.
+    The engine decides what it can load: an OCI layout without the compatibility
+    ``manifest.json`` that it refuses raises `OCILayoutUnsupported`, quoting its answer.
     """
     if client is None:
         from .engine import connect
@@ -400,25 +460,22 @@ def load(path: str | os.PathLike, *, client: Any = None) -> list[str]:
         client = connect()[0]
     with _open_tar(path) as tar:
         names = set(tar.getnames())
-    if "manifest.json" not in names and ("oci-layout" in names or "index.json" in names):
-        version = client.version()
-        api, server = str(version.get("ApiVersion", "?")), str(version.get("Version", "?"))
-        if not engine_loads_oci(api):
-            major_minor = ".".join(server.split(".")[:2])
-            raise OCILayoutUnsupported(
-                f"{Path(path).name} is an OCI image layout, and this engine ({major_minor}) loads only "
-                f"docker-archive; engines 25+ load OCI layouts (this one is {server}, API {api}; "
-                f"25.0 is API {'.'.join(map(str, OCI_ENGINE_API))}). Write it again with layout='docker', "
-                "or keep the compatibility manifest.json (docker_manifest=True).")
-    elif "manifest.json" not in names:
+    oci_only = "manifest.json" not in names and ("oci-layout" in names or "index.json" in names)
+    if "manifest.json" not in names and not oci_only:
         raise ArchiveError(f"{str(path)!r} has neither manifest.json nor index.json: it is not an image "
                            "archive. Write one with write_image().")
     import docker.errors
 
     try:
-        images = client.images.load(Path(path).read_bytes())
+        with open(path, "rb") as archive:
+            images = client.images.load(archive)
     except (docker.errors.APIError, docker.errors.ImageLoadError) as exc:
-        reason = getattr(exc, "explanation", None) or str(exc)
+        reason = re.sub(r"docker-import-\d+", "docker-import-…", getattr(exc, "explanation", None) or str(exc))
+        if oci_only:
+            raise OCILayoutUnsupported(
+                f"This engine does not load {Path(path).name}, an OCI image layout without manifest.json. "
+                f"Its answer: {reason}. Engines on the classic image store read only manifest.json: write "
+                "the archive again with docker_manifest=True (or layout='docker').") from None
         raise LoadFailed(f"The engine refused {Path(path).name}: {reason}. "
                          "Write the archive again with write_image() and check its files.") from None
     return [t for image in images for t in (image.tags or [image.id])]

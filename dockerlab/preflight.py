@@ -31,7 +31,7 @@ def preflight() -> list[Check]:
         client, engine = connect()
     except EngineUnavailable as exc:
         return [Check("engine", "fail", str(exc))]
-    checks = [Check("engine", "ok", engine.describe())]
+    checks = [Check("engine", "ok", engine.describe()), Check("image store", "ok", engine.store_note())]
     checks.append(_disk(client))
     for base in TUTORIAL_BASES:
         checks.append(_base(client, base))
