@@ -252,6 +252,10 @@ def kit_save(path: str | os.PathLike, *, client: docker.DockerClient | None = No
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise KitError(f"Could not write the kit {target}: {exc}. Free some disk space or choose another path.") from None
+    except (APIError, DockerException) as exc:  # an image removed since it was listed, an engine that stopped
+        partial.unlink(missing_ok=True)
+        raise KitError(f"The engine could not save {', '.join(names)}: {_first_line(getattr(exc, 'explanation', None) or exc)}. "
+                       "Run python -m dockerlab prepare, then save the kit again.") from None
     finally:
         report.done()
     return names

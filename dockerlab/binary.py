@@ -37,7 +37,7 @@ def _stopped_container(client: docker.DockerClient, image: str) -> Iterator[Cont
     """A container of `image` that is created, never started, and always removed: a way to
     read the image's files without running anything in it."""
     try:
-        container = client.containers.create(image, labels=naming.labels("run"), network_disabled=True,
+        container = client.containers.create(image, labels=naming.container_labels(), network_disabled=True,
                                              entrypoint=["/nothing"])
     except docker.errors.ImageNotFound:
         raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None

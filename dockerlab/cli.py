@@ -2,7 +2,7 @@
 
     preflight              is this machine ready? (exit 1 when it is not)
     prepare                get the bases and build every tutorial image (a warm start)
-    images [--json]        the tutorial's images, their sizes, and each against its binary
+    images [--json]        the tutorial's images, their sizes (unpacked, compressed, on disk), each against its binary
     kit save FILE          write the bases and images into one archive, for a workshop
     kit load FILE          load such an archive (no network needed)
     clean [--bases]        remove the tutorial's containers and images, and nothing else
@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from typing import Sequence
+
+from docker.errors import DockerException
 
 from . import naming
 from .bases import TUTORIAL_BASES, kit_load, kit_save, resolve
@@ -22,6 +25,7 @@ from .build import build, stages, variants
 from .engine import connect
 from .errors import DockerlabError
 from .preflight import preflight
+from .sizes import image_sizes
 
 __all__ = ["main"]
 
@@ -37,6 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args) or 0
     except DockerlabError as exc:
         print(f"dockerlab: {exc}", file=sys.stderr)
+        return 1
+    except DockerException as exc:  # the engine refused something no command above expected
+        reason = getattr(exc, "explanation", None) or str(exc)
+        print(f"dockerlab: the Docker engine refused: {reason.strip().splitlines()[0] if reason.strip() else exc!r}. "
+              "Check `docker ps -a` and `docker images` for what is in the way, then run the command again.",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("dockerlab: interrupted.", file=sys.stderr)
@@ -116,14 +126,17 @@ def _prepare(args) -> int:
 
 
 def _images(args) -> int:
-    client, _ = connect()
+    client, engine = connect()
     records = []
     for image in client.images.list(filters=naming.label_filter()):
         labels = image.labels or {}
-        size = int(image.attrs["Size"])
+        sizes = image_sizes(image, client=client, engine=engine)
+        size = sizes.unpacked  # the same definition on every engine (see dockerlab.sizes)
         binary = entrypoint_size(image.id, client=client) if image.tags else None  # skip untagged leftovers
         for tag in image.tags or ["<none>"]:
             records.append({"name": tag, "id": image.short_id.split(":")[-1], "size_bytes": size,
+                            "compressed_bytes": sizes.compressed, "disk_bytes": sizes.disk,
+                            "image_store": sizes.image_store,
                             "binary_bytes": binary, "size_over_binary": round(size / binary, 4) if binary else None,
                             "role": labels.get(f"{naming.LABEL}.role", ""),
                             "variant": labels.get(f"{naming.LABEL}.variant", "")})
@@ -140,21 +153,55 @@ def _images(args) -> int:
 
 
 def _clean(args) -> int:
+    from docker.errors import APIError, NotFound
+
+    from .layers import cache_dir
+
     client, _ = connect()
     removed = 0
-    for container in client.containers.list(all=True, filters=naming.label_filter()):
-        container.remove(force=True)
+    for container in client.containers.list(all=True, filters=naming.container_filter()):
+        container.remove(force=True)  # only the containers the tutorial itself created
         removed += 1
     images = client.images.list(filters=naming.label_filter())
+    notes = []
     if args.bases:
-        images += client.images.list(filters={"label": f"{naming.LABEL}.role=base"})
+        bases = client.images.list(filters={"label": f"{naming.LABEL}.role=base"})
+        others = _other_prefixes(client)
+        if others:
+            notes.append(f"kept the Debian base stand-ins: the images of {', '.join(sorted(others))} build on them")
+        else:
+            images += bases
     for image in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
-        for ref in image.tags or [image.id]:
-            client.images.remove(ref)
-        removed += 1
+        users = client.containers.list(all=True, filters={"ancestor": image.id})
+        if users:
+            names = ", ".join(c.name for c in users)
+            notes.append(f"kept {', '.join(image.tags) or image.short_id}: your container {names} uses it "
+                         f"(remove it with docker rm {names}, then clean again)")
+            continue
+        try:
+            for ref in image.tags or [image.id]:
+                client.images.remove(ref)
+            removed += 1
+        except NotFound:
+            removed += 1  # gone already: another clean, or removed with the tag before it
+        except APIError as exc:
+            notes.append(f"kept {', '.join(image.tags) or image.short_id}: {exc.explanation or exc}")
+    shutil.rmtree(cache_dir(), ignore_errors=True)  # the file tables of images read: rebuilt on the next read
     kept = "" if args.bases else " (Debian base stand-ins kept; --bases removes them too)"
     print(f"Removed {removed} tutorial containers and images under {naming.prefix()!r}{kept}.")
+    for note in notes:
+        print(f"  {note}.")
     return 0
+
+
+def _other_prefixes(client) -> set[str]:
+    """The prefixes, other than this one, whose tutorial images are on this engine."""
+    found = set()
+    for image in client.images.list(filters={"label": naming.LABEL}):
+        value = (image.labels or {}).get(naming.LABEL, "")
+        if value not in ("", "shared", naming.prefix()):
+            found.add(value)
+    return found
 
 
 def _analyze(args) -> int:

@@ -36,7 +36,7 @@ def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list
     try:
         container = client.containers.create(
             image, list(args) or None, entrypoint=entrypoint, user=user, read_only=read_only,
-            cap_drop=cap_drop, network_disabled=not network, labels=naming.labels("run"),
+            cap_drop=cap_drop, network_disabled=not network, labels=naming.container_labels(),
             stdin_open=stdin is not None, detach=stdin is None,  # not detached: the SDK sets StdinOnce
         )
     except SDKImageNotFound:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["LABEL", "prefix", "image_name", "labels", "label_filter"]
+__all__ = ["LABEL", "CONTAINER_LABEL", "prefix", "image_name", "labels", "label_filter", "container_labels",
+           "container_filter"]
 
 LABEL = "dockerlab.tutorial"
+CONTAINER_LABEL = f"{LABEL}.container"
+"""Set only on the containers the tutorial creates. A container inherits its image's labels, so
+`LABEL` alone cannot tell the tutorial's containers from one a learner made from its images."""
 _VALID_PREFIX = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*[/_-]?$")
 
 
@@ -43,3 +47,13 @@ def labels(role: str, **extra: str) -> dict[str, str]:
 def label_filter() -> dict[str, str]:
     """A Docker API filter that matches only what this prefix's tutorial made."""
     return {"label": f"{LABEL}={prefix()}"}
+
+
+def container_labels() -> dict[str, str]:
+    """The labels of a container the tutorial creates: its image's, plus a mark only it sets."""
+    return {**labels("run"), CONTAINER_LABEL: prefix()}
+
+
+def container_filter() -> dict[str, str]:
+    """A Docker API filter that matches only the containers this prefix's tutorial created."""
+    return {"label": f"{CONTAINER_LABEL}={prefix()}"}

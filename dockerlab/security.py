@@ -43,7 +43,7 @@ from .layers import files
 
 __all__ = [
     "ScanResult", "scan", "scan_files", "table", "processes", "passwd_name", "hadolint", "hadolint_path",
-    "leaky_context", "FAKE_SECRET", "SHELLS", "PACKAGE_MANAGERS", "BIN_DIRS",
+    "leaky_context", "find_text", "FAKE_SECRET", "SHELLS", "PACKAGE_MANAGERS", "BIN_DIRS",
 ]
 
 BIN_DIRS = ("bin", "sbin", "usr/bin", "usr/sbin", "usr/local/bin", "usr/local/sbin")
@@ -180,7 +180,7 @@ def processes(image: str, *, read_only: bool = False, cap_drop: list[str] | None
     client = client or connect()[0]
     try:
         container = client.containers.create(image, stdin_open=True, network_disabled=True, read_only=read_only,
-                                             cap_drop=cap_drop, labels=naming.labels("run"))
+                                             cap_drop=cap_drop, labels=naming.container_labels())
     except SDKImageNotFound:
         raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
     try:
@@ -254,3 +254,49 @@ def leaky_context(*, secret: str = FAKE_SECRET, name: str = ".env",
         shutil.copytree(source, context, ignore=shutil.ignore_patterns(".dockerignore"))
         (context / name).write_text(f"# A fake secret for dockerlab's leak demonstration: it opens nothing.\n{secret}\n")
         yield context
+
+
+def find_text(image: str, text: str, *, client: docker.DockerClient | None = None) -> tuple[str, ...]:
+    """Every place `image` holds `text`: ``"config: Env"`` (a key of its configuration),
+    ``"history: RUN ..."`` (a step's record), ``"layer 2: /path"`` (a file's name or content).
+
+    The image is read as ``docker save`` writes it, every layer opened (gzip and zstd too) and
+    every regular file's bytes searched: the proof that a secret is nowhere in an image.
+    """
+    import gzip
+    import io
+    import tarfile
+
+    import zstandard
+
+    from .layers import _ChunkReader
+
+    client = client or connect()[0]
+    try:
+        found = client.images.get(image)
+    except SDKImageNotFound:
+        raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
+    needle, places, layer = text.encode(), [], 0
+    with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(found.save(chunk_size=1 << 20))), mode="r|") as outer:
+        for member in outer:
+            if not member.isfile():
+                continue
+            data = outer.extractfile(member).read()  # type: ignore[union-attr]
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            elif data[:4] == b"\x28\xb5\x2f\xfd":
+                data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+            if data[257:262] == b"ustar":  # a layer
+                layer += 1
+                with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                    for entry in tar:
+                        content = tar.extractfile(entry).read() if entry.isfile() else b""  # type: ignore[union-attr]
+                        if needle in content or needle in entry.name.encode():
+                            places.append(f"layer {layer}: /{entry.name.lstrip('./')}")
+            elif needle in data and data[:1] == b"{":
+                config = json.loads(data)
+                if "rootfs" not in config:
+                    continue  # a manifest or an index: names and digests only
+                places += [f"config: {key}" for key, value in (config.get("config") or {}).items() if text in json.dumps(value)]
+                places += [f"history: {h.get('created_by', '')}" for h in config.get("history", []) if text in json.dumps(h)]
+    return tuple(places)

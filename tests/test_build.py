@@ -91,3 +91,22 @@ def test_clean_removes_only_the_tutorials_images(engine, tmp_path, test_prefix, 
     tags = {t for image in client.images.list() for t in image.tags}
     assert result.tag not in tags
     assert mine in tags and result.bases[0].ref in tags
+
+
+def test_clean_spares_a_learners_container_and_the_image_it_uses(engine, tmp_path, test_prefix, cleanup):
+    """A container the learner made by hand from a tutorial image inherits the image's labels;
+    clean must neither remove it nor fail on the image it holds, and must say so."""
+    client, _ = engine
+    result = _build(engine, _probe(tmp_path))
+    cleanup.append(result.tag)
+    theirs = client.containers.create(result.tag, ["true"], network_disabled=True)  # as `docker create` would
+    try:
+        proc = subprocess.run([sys.executable, "-m", "dockerlab", "clean"], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        theirs.reload()  # still there
+        assert result.tag in {t for image in client.images.list() for t in image.tags}
+        assert f"your container {theirs.name} uses it" in proc.stdout
+    finally:
+        theirs.remove(force=True)
+    proc = subprocess.run([sys.executable, "-m", "dockerlab", "clean"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and result.tag not in {t for image in client.images.list() for t in image.tags}
