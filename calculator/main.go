@@ -49,8 +49,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=1.0".
@@ -160,14 +162,25 @@ func readLine(in *bufio.Reader) (string, error) {
 }
 
 // isTerminal reports whether r is a terminal, so that calc should
-// prompt for input.
+// prompt for input. It asks the kernel for the terminal's settings
+// (the TCGETS ioctl, as isatty(3) does on Linux), which only a terminal
+// has: the null device that "docker run" without -i gives as standard
+// input is a character device, but not a terminal.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	c, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var errno syscall.Errno
+	err = c.Control(func(fd uintptr) {
+		var t syscall.Termios
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	})
+	return err == nil && errno == 0
 }
 
 // evaluate evaluates one line of input and prints its value to stdout,

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 // runCalc runs calc with args and the given standard input.
@@ -146,22 +150,83 @@ func TestBadInputs(t *testing.T) {
 	}
 }
 
-func TestPrompt(t *testing.T) {
-	// A strings.Reader is not a terminal: no prompt.
-	if stdout, _, _ := runCalc(nil, "1\n"); stdout != "1\n" {
-		t.Errorf("stdout = %q, want no prompt", stdout)
-	}
-	// The null device is a character device, like a terminal.
-	f, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Skip(err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		t.Skipf("%s is not a character device", os.DevNull)
-	}
+// runFile runs calc with no arguments and f as standard input.
+func runFile(f *os.File) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
-	if code := run(nil, f, &out, &errOut); code != 0 || out.String() != "> \n" {
-		t.Errorf("with a terminal: stdout %q, exit %d; want %q, exit 0", out.String(), code, "> \n")
+	code = run(nil, f, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestNoPrompt(t *testing.T) {
+	// A strings.Reader is not a file, so not a terminal.
+	if stdout, _, _ := runCalc(nil, "1\n"); stdout != "1\n" {
+		t.Errorf("strings.Reader: stdout = %q, want %q, no prompt", stdout, "1\n")
+	}
+	// The null device, standard input under "docker run" without -i, is
+	// a character device like a terminal, but not a terminal.
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if stdout, stderr, code := runFile(null); stdout != "" || stderr != "" || code != 0 {
+		t.Errorf("%s: stdout %q, stderr %q, exit %d; want no output, exit 0", os.DevNull, stdout, stderr, code)
+	}
+	// Nor is a pipe, standard input under "docker run -i" or "echo 1 | calc".
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w.WriteString("1\n")
+	w.Close()
+	if stdout, _, _ := runFile(r); stdout != "1\n" {
+		t.Errorf("pipe: stdout = %q, want %q, no prompt", stdout, "1\n")
+	}
+}
+
+func TestPrompt(t *testing.T) {
+	// Make a terminal, as "docker run -it" does: open a new
+	// pseudo-terminal's master, unlock it, and open its other end.
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skip("no pseudo-terminals:", err)
+	}
+	defer ptmx.Close()
+	var unlock, n uint32
+	for _, req := range []struct {
+		op  uintptr
+		arg *uint32
+	}{{syscall.TIOCSPTLCK, &unlock}, {syscall.TIOCGPTN, &n}} {
+		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, ptmx.Fd(), req.op, uintptr(unsafe.Pointer(req.arg))); errno != 0 {
+			t.Skip("no pseudo-terminals:", errno)
+		}
+	}
+	tty, err := os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skip("no pseudo-terminals:", err)
+	}
+	defer tty.Close()
+	// Type a line, then ^D (end of file) at the start of the next.
+	if _, err := ptmx.WriteString("2*3\n\x04"); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	done := make(chan result, 1)
+	go func() {
+		stdout, stderr, code := runFile(tty)
+		done <- result{stdout, stderr, code}
+	}()
+	select {
+	case r := <-done:
+		// A prompt before each line and a newline after the last prompt.
+		if want := "> 6\n> \n"; r.stdout != want || r.stderr != "" || r.code != 0 {
+			t.Errorf("terminal: stdout %q, stderr %q, exit %d; want %q, exit 0", r.stdout, r.stderr, r.code, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("terminal: calc did not see the end of input in 10s")
 	}
 }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .containers import run
 from .engine import connect
 
-__all__ = ["Feedback", "check_predictions", "check_biggest_step", "check_ratio", "check_biggest_unneeded_file", "check_image_by_hand", "check_cache_order", "check_secret_gone"]
+__all__ = ["Feedback", "check_predictions", "check_biggest_step", "check_ratio", "check_biggest_unneeded_file", "check_image_by_hand", "check_cache_order", "check_secret_gone", "check_html_module"]
 
 
 @dataclass(frozen=True)
@@ -27,49 +27,88 @@ class Feedback:
         return ("all correct" if self.ok else "not yet") + ": " + "; ".join(self.lines)
 
 
+def _unanswered(value: object) -> bool:
+    """Is `value` still the exercise's placeholder (`...`), or nothing at all?"""
+    return value is ... or value is None or (isinstance(value, str) and not value.strip())
+
+
+def _squash(text: object) -> str:
+    """`text` in lower case with its runs of white space as single spaces, for matching."""
+    return " ".join(str(text).split()).lower()
+
+
 def check_predictions(predictions: dict[str, str], *, image: str, command: str | None = None) -> Feedback:
     """Compare predicted calculator outputs (expression -> text) with what `image` prints."""
-    if not predictions:
+    if not isinstance(predictions, dict) or not predictions:
         return Feedback(False, ("Fill in the dictionary first: one expression and what you expect it to print.",))
     lines, ok = [], True
     for expression, predicted in predictions.items():
-        result = run(image, expression, entrypoint=[command] if command else None)
+        result = run(image, str(expression), entrypoint=[command] if command else None)
         actual = (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr).strip() else ""
         if str(predicted).strip() == actual:
             lines.append(f"✓ `{expression}` prints `{actual}`")
         else:
             ok = False
-            lines.append(f"✗ `{expression}`: you said `{predicted}`, the calculator prints `{actual}`. "
-                         "Check the precedence and associativity rules in parse.go.")
+            hint = ("It is an error: write the first line of the message, which starts with `calc:`."
+                    if actual.startswith("calc:") else
+                    "Check the precedence and associativity rules in parse.go, and how Format prints a number.")
+            lines.append(f"✗ `{expression}`: you said `{predicted}`, the calculator prints `{actual}`. {hint}")
     return Feedback(ok, tuple(lines))
 
 
 def check_biggest_step(answer: str, *, image: str) -> Feedback:
-    """Is `answer` (part of an instruction) the build step that made the biggest layer of `image`?"""
+    """Is `answer` (part of an instruction) the build step that made the biggest layer of `image`?
+    It must name that step and no other: words that every RUN step shares, such as `/bin/sh -c`
+    or `RUN`, do not say which step it is."""
     from .layers import history
 
-    steps = history(connect()[0].images.get(image))
+    if _unanswered(answer):
+        return Feedback(False, ("✗ not answered yet: put part of the biggest step's instruction in `answer`, "
+                                "for example its first few words.",))
+    return _biggest_step(answer, history(connect()[0].images.get(image)))
+
+
+def _biggest_step(answer: str, steps) -> Feedback:
+    """The verdict of `check_biggest_step` on a history table (`layers.history`): the pure part."""
+    from .units import mb
+
     biggest = steps.loc[steps["size"].idxmax()]
-    words = " ".join(str(answer).split()).lower()
-    said = " ".join(f"{biggest['instruction']} {biggest['full']}".split()).lower()
-    if len(words) >= 6 and words in said:
-        return Feedback(True, (f"✓ the biggest layer comes from `{biggest['instruction']}`",))
-    hint = ("Sort the history table by its size column, largest first, and read the instruction at the top."
-            if words else "Put part of the instruction's text in `answer`, for example its first few words.")
-    return Feedback(False, (f"✗ `{answer}` is not the step with the biggest layer. {hint}",))
+    words = _squash(answer)
+    named = steps[[words in _squash(instruction) or words in _squash(full)
+                   for instruction, full in steps[["instruction", "full"]].itertuples(index=False)]]
+    if list(named.index) == [biggest.name]:
+        return Feedback(True, (f"✓ the biggest layer, {mb(biggest['size'])}, comes from `{biggest['instruction']}`",))
+    sort = "Sort `steps` by its size column, largest first, and copy a few words of the instruction at the top."
+    if named.empty:
+        why = f"no step's instruction contains `{answer}`. Copy a few words from the `instruction` column. {sort}"
+    elif biggest.name in named.index:
+        why = (f"`{answer}` is part of {len(named)} steps' instructions, not only the biggest one's: "
+               "give words that only the biggest step has.")
+    else:
+        step = named.loc[named["size"].idxmax()]
+        why = (f"`{answer}` names step {step['step']}, `{step['instruction']}`, whose layer is "
+               f"{mb(step['size'])}; another step made a bigger one. {sort}")
+    return Feedback(False, (f"✗ {why}",))
 
 
 def check_ratio(ratio: float, *, large: int, small: int) -> Feedback:
     """Is `ratio` the number of times `small` (bytes) fits in `large`, to within 1%?"""
     actual = large / small
+    if _unanswered(ratio):
+        return Feedback(False, ("✗ not answered yet: put a number in the answer, one size divided by the other.",))
     try:
         value = float(ratio)
     except (TypeError, ValueError):
         return Feedback(False, (f"✗ `{ratio!r}` is not a number. Divide one size by the other.",))
     if abs(value - actual) <= 0.01 * actual:
         return Feedback(True, (f"✓ the small image is {actual:,.0f} times smaller",))
-    hint = "Divide the larger size by the smaller one." if value >= 1 else "You divided the smaller size by the larger one: turn it around."
-    return Feedback(False, (f"✗ {value:,.2f} is not it. {hint}",))
+    if value > 0 and abs(1 / value - actual) <= 0.01 * actual:
+        hint = "You divided the smaller size by the larger one: turn it around."
+    elif abs(value - (large - small)) <= 0.01 * (large - small):
+        hint = "That is the difference in bytes; the question asks how many times: divide instead of subtracting."
+    else:
+        hint = "Divide the larger size by the smaller one, both in bytes."
+    return Feedback(False, (f"✗ {value:,.4g} is not it. {hint}",))
 
 
 def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...]) -> Feedback:
@@ -77,15 +116,28 @@ def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...]) 
     from .filesystem import final_files
     from .units import mb
 
+    if _unanswered(answer):
+        return Feedback(False, ("✗ not answered yet: put the file's path in `answer`, as the table of files shows it.",))
+    needed = tuple(p.lstrip("/") for p in needed)
     final = final_files(files)
-    candidates = final[(final["type"] == "file") & ~final["path"].isin([p.lstrip("/") for p in needed])]
+    candidates = final[(final["type"] == "file") & ~final["path"].isin(needed)]
     biggest = candidates.loc[candidates["size"].idxmax()]
     path = str(answer).strip().lstrip("/")
-    if path == biggest["path"]:
-        return Feedback(True, (f"✓ /{path}, {mb(biggest['size'])}: not needed to run the calculator",))
     mine = final[final["path"] == path]
+    if not mine.empty and path not in needed and mine["type"].iloc[0] == "file" and mine["size"].iloc[0] == biggest["size"]:
+        return Feedback(True, (f"✓ /{path}, {mb(biggest['size'])}: not needed to run the calculator",))
     if mine.empty:
+        layers = sorted(files.loc[files["path"] == path, "layer"])
+        if layers:
+            return Feedback(False, (f"✗ /{path} is in layer {layers[-1]}'s files, but a later layer removed it (a whiteout), "
+                                    "so it is not in the final filesystem. Look only at the files that survive: "
+                                    "`dockerlab.filesystem.final_files(table)`.",))
         return Feedback(False, (f"✗ there is no file /{path} in the image. Copy a path from the table of files.",))
+    if path in needed:
+        return Feedback(False, (f"✗ /{path} is needed to run the calculator. Find the biggest file besides it.",))
+    if mine["type"].iloc[0] != "file":
+        return Feedback(False, (f"✗ /{path} is a {mine['type'].iloc[0]}, not a regular file: its size is not what "
+                                "takes the space. Look only at the rows whose type is `file`.",))
     return Feedback(False, (f"✗ /{path} is {mb(mine['size'].iloc[0])}, but a bigger file is not needed either. "
                             "Sort the files by size, largest first.",))
 
@@ -146,14 +198,16 @@ def check_image_by_hand(tag: str, *, user: str | None = None, labels: dict[str, 
 def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
     """Build `dockerfile` (a Dockerfile's text, for calculator/) before and after a one-line change
     to main.go: did the second build take the Go toolchain's install step from the cache, and does
-    its image run the changed calculator? `edit` is the change (a fresh one by default)."""
+    its image run the changed calculator, and is that image bad-order's (one layer, the binary, run as
+    `/calc`, as a `FROM scratch` last stage makes it)? `edit` is the change (a fresh one by default)."""
     import re
     import tempfile
     from pathlib import Path
 
     from . import experiments
     from .build import build
-    from .errors import BuildFailed
+    from .containers import RunResult
+    from .errors import BuildFailed, DockerlabError
     from .naming import image_name
     from .units import seconds
 
@@ -192,7 +246,10 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
                          f"(the rebuild took {seconds(after.seconds)}). A step before it changed with the source: "
                          "move `COPY . .` below it, so that only the steps after the copy re-run.")
     version = edit.new.split('"')[1]
-    printed = run(after.tag, "--version")
+    try:
+        printed = run(after.tag, "--version")
+    except DockerlabError as exc:
+        printed = RunResult(exit_code=-1, stdout="", stderr=f"(it did not start: {exc})")
     if printed.stdout.strip() == f"calc {version}":
         lines.append(f"✓ the image runs the changed calculator: `--version` prints `calc {version}`")
     else:
@@ -200,6 +257,20 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
         said = (printed.stdout or printed.stderr).strip().splitlines()
         lines.append(f"✗ `--version` should print `calc {version}`, the edited source's version, but printed "
                      f"`{said[0] if said else ''}`: copy the source, build it, and keep `ENTRYPOINT [\"/calc\"]`.")
+    # The same image as bad-order's: its last stage, FROM scratch, holds one layer, the binary, as the entrypoint.
+    attrs = connect()[0].images.get(after.image_id).attrs
+    layers = len((attrs.get("RootFS") or {}).get("Layers") or [])
+    entrypoint = (attrs.get("Config") or {}).get("Entrypoint")
+    if layers == 1 and entrypoint == ["/calc"]:
+        lines.append("✓ it makes the same image as bad-order's: one layer, the calculator, run as `/calc`")
+    else:
+        ok = False
+        stages = len(re.findall(r"(?im)^\s*FROM\s", dockerfile))
+        why = ("it has a single stage, so its image ships the base, the Go toolchain and the source"
+               if stages < 2 else f"its last stage makes an image of {layers} layers whose entrypoint is `{entrypoint}`")
+        lines.append(f"✗ it does not make the same image as bad-order's, one layer holding only the calculator: {why}. "
+                     "Keep bad-order's last stage as it is: `FROM scratch`, "
+                     "`COPY --from=build /usr/local/bin/calc /calc`, `ENTRYPOINT [\"/calc\"]`.")
     experiments.discard(after)
     return Feedback(ok, tuple(lines))
 
@@ -236,3 +307,36 @@ def check_secret_gone(image: str, *, name: str = ".env") -> Feedback:
     else:
         lines.append(f"✓ no `{name}` in the image: it never left your machine")
     return Feedback(ok, tuple(lines))
+
+
+def check_html_module(answer: str, *, image: str) -> Feedback:
+    """Is `answer` a module of the standard library that the Python calculator in `image` (lesson
+    08) loads with ``--html`` and not without: a file the image carries for that mode alone?
+    It runs the app twice under ``python -v`` (`python_case.loaded_modules`) and compares."""
+    from .python_case import loaded_modules
+
+    if _unanswered(answer):
+        return Feedback(False, ("✗ not answered yet: put a module's name in `answer`, as a string such as `\"json\"`.",))
+    return _html_module(answer, html=loaded_modules(image, ["--html", "1+2"]), plain=loaded_modules(image, ["1+2"]))
+
+
+def _html_module(answer: str, *, html, plain) -> Feedback:
+    """The verdict of `check_html_module` on two `python_case.loaded_modules` tables: the pure part."""
+    name = str(answer).strip()
+    rows = html[html["module"] == name]
+    if rows.empty:
+        return Feedback(False, (f"✗ a run with `--html` does not load `{name}`. List what it loads with "
+                                "`python_case.loaded_modules(image, [\"--html\", \"1+2\"])`, and copy a name "
+                                "from its `module` column.",))
+    row = rows.iloc[0]
+    if name in set(plain["module"]):
+        return Feedback(False, (f"✗ `{name}` is loaded by a plain run too, without `--html`: every run of the app "
+                                "needs it. Keep the modules of the `--html` run that are not in the plain run's list.",))
+    if row["where"] == "interpreter":
+        return Feedback(False, (f"✗ `{name}` is {row['kind']} into the interpreter's binary: the image carries it "
+                                "whatever the app imports. Look for a module with a file, in the standard library.",))
+    if row["where"] != "standard library":
+        return Feedback(False, (f"✗ `{name}` comes from the {row['where']} ({row['path']}), not from the standard "
+                                "library: look for a module that MarkupSafe imports from Python's own library.",))
+    return Feedback(True, (f"✓ only `--html` loads `{name}` ({row['path']}): MarkupSafe imports it, and the "
+                           "distroless-like image carries that file for the `--html` mode alone",))

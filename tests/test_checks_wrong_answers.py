@@ -1,0 +1,287 @@
+"""Every exercise checker, run on its lesson's solution and on wrong answers: the solution passes,
+and each wrong answer fails with a line that says why, never with an exception.
+
+The solutions are those of the lessons' solution cells (01[51], 02[31], 03[37], 04[33], 05[75],
+06[38], 07[60]). The checkers of lessons 03 and 04 and the verdict of lesson 02's are pure and run
+here without the engine; the others build, load and run on the real engine, under a prefix of
+each test's own, and remove what they made.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import dockerlab
+from dockerlab import checks, naming, oci
+from dockerlab.binary import read_file
+from dockerlab.layers import COLUMNS, history, history_from_records
+
+def wrong(feedback: checks.Feedback, *because: str) -> str:
+    """Assert that `feedback` rejects the answer, and that one of its lines not marked ✓ gives
+    every reason in `because`; return those lines."""
+    assert not feedback.ok, feedback
+    assert "Not yet" in feedback._repr_markdown_()
+    reasons = [line for line in feedback.lines if not line.startswith("✓")]
+    assert any(all(part in line for part in because) for line in reasons), (because, feedback.lines)
+    return "\n".join(reasons)
+
+
+@pytest.fixture()
+def made(engine, test_prefix):
+    """The test's client; afterwards, every image under the test's prefix is removed, newest first."""
+    client, _ = engine
+    yield client
+    images = sorted(client.images.list(filters=naming.label_filter()), key=lambda i: i.attrs["Created"], reverse=True)
+    for image in images:
+        client.images.remove(image.id, force=True)
+    assert not client.images.list(filters=naming.label_filter())
+
+
+# --- lesson 03: how many times smaller (pure) ------------------------------------------------
+
+SINGLE, MULTI = 917_334_214, 1_851_392  # bytes: sizes of the order of lesson 03's two images
+
+
+def test_ratio_solution_passes():
+    ratio_answer = SINGLE / MULTI  # 03[37]
+    feedback = checks.check_ratio(ratio_answer, large=SINGLE, small=MULTI)
+    assert feedback.ok and "times smaller" in feedback.lines[0], feedback
+    assert "Well done" in feedback._repr_markdown_()
+
+
+@pytest.mark.parametrize("answer, because", [
+    (MULTI / SINGLE, "turn it around"),
+    (SINGLE - MULTI, "difference in bytes"),
+    (SINGLE / MULTI / 2, "Divide the larger size by the smaller one"),
+    ("many", "not a number"),
+    (..., "not answered yet"),
+])
+def test_ratio_wrong_answers_say_why(answer, because):
+    wrong(checks.check_ratio(answer, large=SINGLE, small=MULTI), because)
+
+
+# --- lesson 04: the biggest file nobody needs (pure) -----------------------------------------
+
+def _layer_table() -> pd.DataFrame:
+    """A `layers.files()` table like the single-stage image's: a base, the toolchain's install
+    (which deletes a file of the base), the source and the binary. The calculator is made the
+    biggest file, so that leaving the needed file aside matters."""
+    rows = [  # layer, path, size, type
+        (0, "usr", 0, "dir"), (0, "usr/bin", 0, "dir"), (0, "usr/bin/bash", 1_265_648, "file"),
+        (0, "var/cache/apt/pkgcache.bin", 300_000_000, "file"),
+        (1, "usr/lib/gcc/x86_64-linux-gnu/12/cc1plus", 35_312_896, "file"),
+        (1, "usr/lib/go-1.19", 0, "dir"), (1, "usr/lib/go-1.19/bin/go", 14_561_792, "file"),
+        (1, "usr/bin/go", 0, "symlink"), (1, "var/cache/apt/.wh.pkgcache.bin", 0, "whiteout"),
+        (2, "src/main.go", 6_114, "file"),
+        (3, "usr/local/bin/calc", 90_000_000, "file"),
+    ]
+    frame = pd.DataFrame([(layer, path, size, kind, 0o644, 0, 0, "") for layer, path, size, kind in rows],
+                         columns=list(COLUMNS))
+    return frame
+
+
+def test_biggest_unneeded_file_solution_passes():
+    from dockerlab.filesystem import final_files
+
+    table = _layer_table()
+    final = final_files(table)  # 04[33]
+    candidates = final[(final["type"] == "file") & (final["path"] != "usr/local/bin/calc")]
+    answer = candidates.loc[candidates["size"].idxmax(), "path"]
+    for given in (answer, "/" + answer, f" {answer}\n"):
+        feedback = checks.check_biggest_unneeded_file(given, files=table, needed=("/usr/local/bin/calc",))
+        assert feedback.ok and "cc1plus" in feedback.lines[0], feedback
+
+
+@pytest.mark.parametrize("answer, because", [
+    ("/var/cache/apt/pkgcache.bin", "a later layer removed it"),  # the biggest entry of the table, deleted
+    ("/usr/local/bin/calc", "is needed"),
+    ("/usr/lib/go-1.19/bin/go", "a bigger file is not needed either"),
+    ("/usr/lib/go-1.19", "not a regular file"),
+    ("/usr/bin/go", "is a symlink"),
+    ("/usr/lib/cc1plus", "there is no file"),
+    (..., "not answered yet"),
+])
+def test_biggest_unneeded_file_wrong_answers_say_why(answer, because):
+    feedback = checks.check_biggest_unneeded_file(answer, files=_layer_table(), needed=("/usr/local/bin/calc",))
+    wrong(feedback, because)
+
+
+# --- lesson 02: the biggest step ---------------------------------------------------------------
+
+def _history() -> pd.DataFrame:
+    """The history of a single-stage image, as the engine reports it (newest first)."""
+    created = [
+        "/bin/sh -c #(nop)  LABEL dockerlab.tutorial.variant=single-stage",
+        "/bin/sh -c #(nop)  LABEL dockerlab.tutorial=dockerlab/",
+        '/bin/sh -c #(nop)  ENTRYPOINT ["/usr/local/bin/calc"]',
+        "/bin/sh -c CGO_ENABLED=0 go build -o /usr/local/bin/calc .",
+        "/bin/sh -c #(nop) COPY dir:121f375d63eeb91dc867d85f11409c5dd1909895943ac7242a99d3664c80d6ae in . ",
+        "/bin/sh -c #(nop) WORKDIR /src",
+        "/bin/sh -c apt-get update && apt-get install -y golang-go",
+        "",
+    ]
+    sizes = [0, 0, 0, 2_296_110, 35_106, 0, 799_555_322, 116_668_501]
+    return history_from_records([{"CreatedBy": c, "Size": s, "Comment": "" if c else "Imported from -", "Created": 0}
+                                 for c, s in zip(created, sizes)])
+
+
+def test_biggest_step_verdict_on_a_history():
+    steps = _history()
+    answer = steps.sort_values("size", ascending=False).iloc[0]["instruction"][:30]  # 02[31]
+    assert checks._biggest_step(answer, steps).ok
+    for other in ("apt-get update && apt-get install", "/bin/sh -c apt-get update", "RUN APT-GET  update"):
+        assert checks._biggest_step(other, steps).ok, other
+    wrong(checks._biggest_step("/bin/sh -c", steps), "part of 7 steps", "only the biggest step has")
+    wrong(checks._biggest_step("RUN", steps), "part of 2 steps")
+    wrong(checks._biggest_step("go build", steps), "names step 4", "2.30 MB", "another step made a bigger one")
+    wrong(checks._biggest_step("Imported", steps), "names step 0", "116.67 MB")
+    wrong(checks._biggest_step("RUN pip install", steps), "no step's instruction contains")
+
+
+def test_biggest_step_on_the_single_stage_image(made):
+    single = dockerlab.build("single-stage")
+    steps = history(made.images.get(single.tag))
+    answer = steps.sort_values("size", ascending=False).iloc[0]["instruction"][:30]  # 02[31]
+    feedback = checks.check_biggest_step(answer, image=single.tag)
+    assert feedback.ok and "apt-get install" in feedback.lines[0], feedback
+    wrong(checks.check_biggest_step("/bin/sh -c", image=single.tag), "steps' instructions, not only the biggest")
+    wrong(checks.check_biggest_step("go build", image=single.tag), "another step made a bigger one")
+    wrong(checks.check_biggest_step(..., image=single.tag), "not answered yet")
+
+
+# --- lesson 01: predict the calculator ---------------------------------------------------------
+
+SOLUTION_PREDICTIONS = {"2 + 3 * 4": "14", "-3^2": "-9", "2^-1": "0.5", "10 % 4": "2",
+                        "8 / 0": "calc: col 3: division by zero"}  # 01[51]
+
+
+def test_predictions(made):
+    toolchain = dockerlab.build("multi-stage", target="build")
+    calc = "/usr/local/bin/calc"
+    check = lambda predictions: checks.check_predictions(predictions, image=toolchain.tag, command=calc)  # noqa: E731
+    feedback = check(SOLUTION_PREDICTIONS)
+    assert feedback.ok and len(feedback.lines) == 5, feedback
+
+    left_to_right = {**SOLUTION_PREDICTIONS, "2 + 3 * 4": "20", "-3^2": "9"}
+    reasons = wrong(check(left_to_right), "you said `20`", "prints `14`", "precedence")
+    assert "you said `9`" in reasons and "prints `-9`" in reasons
+    no_error = {**SOLUTION_PREDICTIONS, "8 / 0": "inf"}
+    wrong(check(no_error), "you said `inf`", "prints `calc: col 3: division by zero`", "starts with `calc:`")
+    wrong(check(...), "Fill in the dictionary")
+    wrong(check({}), "Fill in the dictionary")
+
+
+# --- lesson 07: a calculator that does not run as root -----------------------------------------
+
+TITLE = {"org.opencontainers.image.title": "calculator"}
+
+
+def test_image_by_hand(made, engine, tmp_path):
+    arch = engine[1].arch
+    calc = read_file(dockerlab.build("multi-stage").tag, "/calc")
+
+    def written(name: str, **options) -> str:
+        tag = naming.image_name(name)
+        options = {"files": {"/calc": (calc, 0o755)}, "entrypoint": ["/calc"], **options}
+        oci.write_image(tmp_path / f"{name}.tar", tag=tag, architecture=arch, **options)
+        oci.load(tmp_path / f"{name}.tar", client=made)
+        return tag
+
+    nonroot = written("by-hand-nonroot", user="65532", labels=TITLE)  # 07[60]
+    feedback = checks.check_image_by_hand(nonroot, user="65532", labels=TITLE)
+    assert feedback.ok and len(feedback.lines) == 5, feedback
+
+    as_root = written("by-hand")  # lesson 07's first image: no user, no label
+    reasons = wrong(checks.check_image_by_hand(as_root, user="65532", labels=TITLE),
+                    "runs as user `root (none set)`", "pass `user=\"65532\"`")
+    assert "the label `org.opencontainers.image.title` is missing: pass it in `labels=`" in reasons
+    not_executable = written("by-hand-0644", files={"/calc": (calc, 0o644)}, user="65532", labels=TITLE)
+    wrong(checks.check_image_by_hand(not_executable, user="65532", labels=TITLE),
+          "`6*7` should print `42`", "mode 0o755")
+    wrong(checks.check_image_by_hand(naming.image_name("by-hand-never-loaded"), user="65532", labels=TITLE),
+          "no image", "`load()` it")
+    wrong(checks.check_image_by_hand(..., user="65532", labels=TITLE), "put the image's name in `tag` first")
+
+
+# --- lesson 05: keep the secret out of the context ---------------------------------------------
+
+def test_secret_gone(made):
+    from dockerlab import security
+
+    with security.leaky_context() as context:
+        leaked = dockerlab.build("single-stage", context=context, tag=dockerlab.image_name("leak-single"))
+        multi = dockerlab.build("multi-stage", context=context, tag=dockerlab.image_name("leak-multi"))
+        (context / ".dockerignore").write_text(".env\n")  # 05[75]
+        ignored = dockerlab.build("single-stage", context=context, tag=dockerlab.image_name("leak-ignored"))
+    feedback = checks.check_secret_gone(ignored.tag)
+    assert feedback.ok and len(feedback.lines) == 2, feedback
+
+    wrong(checks.check_secret_gone(leaked.tag), "`/src/.env` is still in the image", "`.dockerignore`")
+    wrong(checks.check_secret_gone(multi.tag), "no source in /src", "single-stage")
+    wrong(checks.check_secret_gone(naming.image_name("leak-never-built")), "no image")
+    wrong(checks.check_secret_gone(...), "put the image's name")
+
+
+# --- lesson 06: put the lines back in order ----------------------------------------------------
+
+FIXED = """
+ARG BASE=ubuntu:24.04
+FROM ${BASE} AS build
+RUN apt-get update && apt-get install -y golang-go
+WORKDIR /src
+COPY . .
+RUN CGO_ENABLED=0 go build -o /usr/local/bin/calc .
+
+FROM scratch
+COPY --from=build /usr/local/bin/calc /calc
+ENTRYPOINT ["/calc"]
+"""  # 06[38]
+
+
+def test_cache_order_solution_passes(made):
+    feedback = checks.check_cache_order(FIXED)
+    assert feedback.ok and len(feedback.lines) == 3, feedback
+    assert "came from the cache" in feedback.lines[0] and "same image as bad-order's" in feedback.lines[2]
+
+
+# Wrong answers that cost no install of Go: a real wrong order re-runs it, twice.
+SINGLE_STAGE = """
+ARG BASE=ubuntu:24.04
+FROM ${BASE}
+RUN apt-get update && apt-get install -y golang-go
+WORKDIR /src
+COPY . .
+RUN CGO_ENABLED=0 go build -o /calc .
+ENTRYPOINT ["/calc"]
+"""
+SOURCE_FIRST = """
+ARG BASE=ubuntu:24.04
+FROM ${BASE} AS build
+WORKDIR /src
+COPY . .
+RUN echo apt-get install -y golang-go
+FROM scratch
+COPY --from=build /src/main.go /calc
+ENTRYPOINT ["/calc"]
+"""  # a stand-in for the install after the copy, which costs nothing to re-run
+SOURCE_SHIPPED = FIXED + "COPY --from=build /src /src\n"
+
+
+@pytest.mark.parametrize("dockerfile, because", [
+    (SINGLE_STAGE, ("does not make the same image as bad-order's", "a single stage", "`FROM scratch`")),
+    (SOURCE_FIRST, ("ran again", "move `COPY . .` below it")),
+    (SOURCE_SHIPPED, ("does not make the same image as bad-order's", "2 layers")),
+], ids=["single-stage", "source-first", "source-shipped"])
+def test_cache_order_wrong_answers_say_why(made, dockerfile, because):
+    feedback = checks.check_cache_order(dockerfile)
+    wrong(feedback, *because)
+    if dockerfile is SINGLE_STAGE:  # what the checker alone used to look at is right: the shape is not
+        assert feedback.lines[0].startswith("✓") and feedback.lines[1].startswith("✓"), feedback
+    if dockerfile is SOURCE_FIRST:
+        wrong(feedback, "should print `calc dev-")
+
+
+def test_cache_order_placeholders_are_nudges():
+    assert "Put the text" in checks.check_cache_order(...).lines[0]
+    assert "Put the text" in checks.check_cache_order("  ").lines[0]
