@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Check `docker ps -a` and `docker images` for what is in the way, then run the command again.",
               file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("dockerlab: interrupted.", file=sys.stderr)
         return 130
@@ -129,11 +132,13 @@ def _images(args) -> int:
     client, engine = connect()
     records = []
     for image in client.images.list(filters=naming.label_filter()):
+        if not image.tags:
+            continue  # an earlier build's image, untagged since: not one of the tutorial's images now
         labels = image.labels or {}
         sizes = image_sizes(image, client=client, engine=engine)
         size = sizes.unpacked  # the same definition on every engine (see dockerlab.sizes)
-        binary = entrypoint_size(image.id, client=client) if image.tags else None  # skip untagged leftovers
-        for tag in image.tags or ["<none>"]:
+        binary = entrypoint_size(image.id, client=client)
+        for tag in image.tags:
             records.append({"name": tag, "id": image.short_id.split(":")[-1], "size_bytes": size,
                             "compressed_bytes": sizes.compressed, "disk_bytes": sizes.disk,
                             "image_store": sizes.image_store,
