@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .containers import run
 from .engine import connect
 
-__all__ = ["Feedback", "check_predictions", "check_biggest_step", "check_ratio", "check_biggest_unneeded_file", "check_image_by_hand", "check_cache_order", "check_secret_gone", "check_html_module"]
+__all__ = ["Feedback", "check_predictions", "check_biggest_step", "check_binary_share", "check_ratio", "check_source_ratio", "check_biggest_unneeded_file", "check_image_by_hand", "check_cache_order", "check_secret_gone", "check_html_module"]
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,10 @@ def _squash(text: object) -> str:
 
 def check_predictions(predictions: dict[str, str], *, image: str, command: str | None = None) -> Feedback:
     """Compare predicted calculator outputs (expression -> text) with what `image` prints."""
-    if not isinstance(predictions, dict) or not predictions:
-        return Feedback(False, ("Fill in the dictionary first: one expression and what you expect it to print.",))
+    if (not isinstance(predictions, dict) or not predictions
+            or all(_unanswered(v) or str(v).strip() == "?" for v in predictions.values())):
+        return Feedback(False, ("✗ not answered yet. Fill in the dictionary first: one expression "
+                                "and what you expect it to print, as text.",))
     lines, ok = [], True
     for expression, predicted in predictions.items():
         result = run(image, str(expression), entrypoint=[command] if command else None)
@@ -91,6 +93,78 @@ def _biggest_step(answer: str, steps) -> Feedback:
     return Feedback(False, (f"✗ {why}",))
 
 
+def check_binary_share(answer: float, *, image: str, path: str = "/usr/local/bin/calc") -> Feedback:
+    """Is `answer` the fraction of `image`'s size that the file at `path` (the calculator) makes,
+    to within 1%? It reads the file out of the image and the size of the layer that made it."""
+    from .binary import read_file
+    from .layers import history
+
+    if _unanswered(answer):
+        return Feedback(False, ("✗ not answered yet: put a fraction in `answer`, the binary's size in bytes "
+                                "divided by the image's.",))
+    from .sizes import image_sizes
+
+    image_size = image_sizes(image).unpacked  # what a build's `size` is, on either image store
+    steps = history(connect()[0].images.get(image))
+    built = steps[steps["instruction"].str.contains(path, regex=False) & steps["instruction"].str.startswith("RUN")]
+    layer = int(built["size"].iloc[0]) if not built.empty else None
+    return _binary_share(answer, image_size=image_size, binary_size=len(read_file(image, path)), layer_size=layer, path=path)
+
+
+def _binary_share(answer, *, image_size: int, binary_size: int, layer_size: int | None, path: str) -> Feedback:
+    """The verdict of `check_binary_share` on the three sizes: the pure part."""
+    from .units import mb
+
+    actual = binary_size / image_size
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return Feedback(False, (f"✗ `{answer!r}` is not a number. Divide the binary's size by the image's.",))
+    close = lambda x, y: abs(x - y) <= 0.01 * abs(y)  # noqa: E731
+    if close(value, actual):
+        return Feedback(True, (f"✓ {path} is {mb(binary_size)}: {actual:.2%} of the image; the rest is what "
+                               "the build needed, not what the calculator needs",))
+    if close(value, 100 * actual):
+        hint = "That is a percentage: the question asks for a fraction, a number below 1. Divide by 100."
+    elif value > 0 and close(1 / value, actual):
+        hint = "You divided the image's size by the binary's: turn it around."
+    elif layer_size and close(value, layer_size / image_size):
+        hint = (f"That is the share of the whole `go build` layer ({mb(layer_size)}), which also holds Go's own "
+                f"compile cache. Measure the file itself: `len(read_file(single.tag, \"{path}\"))`.")
+    else:
+        hint = f"Read the file's size in bytes (`len(read_file(single.tag, \"{path}\"))`) and divide it by `single.size`."
+    return Feedback(False, (f"✗ {value:.4g} is not it. {hint}",))
+
+
+def check_source_ratio(answer: float, *, binary: int, source) -> Feedback:
+    """Is `answer` how many times bigger the binary (`binary` bytes) is than the Go source it is
+    compiled from: the `.go` files of the folder `source`, tests left out? Within 1%."""
+    from pathlib import Path
+
+    if _unanswered(answer):
+        return Feedback(False, ("✗ not answered yet: put a number in `answer`, the binary's size divided by "
+                                "the source's.",))
+    files = sorted(Path(source).glob("*.go"))
+    code = sum(f.stat().st_size for f in files if not f.name.endswith("_test.go"))
+    everything = sum(f.stat().st_size for f in files)
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return Feedback(False, (f"✗ `{answer!r}` is not a number. Divide one size by the other.",))
+    actual = binary / code
+    close = lambda x, y: abs(x - y) <= 0.01 * abs(y)  # noqa: E731
+    if close(value, actual):
+        return Feedback(True, (f"✓ the binary is {actual:,.0f} times its {code:,} bytes of source: the rest is the "
+                               "Go runtime and the packages it imports, linked in",))
+    if value > 0 and close(1 / value, actual):
+        hint = "You divided the source by the binary: turn it around."
+    elif close(value, binary / everything):
+        hint = "You counted the `_test.go` files too: tests are not compiled into the binary. Leave them out."
+    else:
+        hint = "Add up the sizes in bytes of the `.go` files that do not end in `_test.go`, and divide the binary's size by it."
+    return Feedback(False, (f"✗ {value:,.4g} is not it. {hint}",))
+
+
 def check_ratio(ratio: float, *, large: int, small: int) -> Feedback:
     """Is `ratio` the number of times `small` (bytes) fits in `large`, to within 1%?"""
     actual = large / small
@@ -111,8 +185,9 @@ def check_ratio(ratio: float, *, large: int, small: int) -> Feedback:
     return Feedback(False, (f"✗ {value:,.4g} is not it. {hint}",))
 
 
-def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...]) -> Feedback:
-    """Is `answer` the biggest regular file of the final filesystem, `needed` paths aside?"""
+def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...], skip_layers: tuple[int, ...] = ()) -> Feedback:
+    """Is `answer` the biggest regular file of the final filesystem, `needed` paths aside and
+    counting only the files whose surviving copy comes from a layer not in `skip_layers`?"""
     from .filesystem import final_files
     from .units import mb
 
@@ -120,12 +195,14 @@ def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...]) 
         return Feedback(False, ("✗ not answered yet: put the file's path in `answer`, as the table of files shows it.",))
     needed = tuple(p.lstrip("/") for p in needed)
     final = final_files(files)
-    candidates = final[(final["type"] == "file") & ~final["path"].isin(needed)]
+    candidates = final[(final["type"] == "file") & ~final["path"].isin(needed) & ~final["layer"].isin(skip_layers)]
     biggest = candidates.loc[candidates["size"].idxmax()]
     path = str(answer).strip().lstrip("/")
     mine = final[final["path"] == path]
-    if not mine.empty and path not in needed and mine["type"].iloc[0] == "file" and mine["size"].iloc[0] == biggest["size"]:
-        return Feedback(True, (f"✓ /{path}, {mb(biggest['size'])}: not needed to run the calculator",))
+    if (not mine.empty and path not in needed and mine["type"].iloc[0] == "file" and mine["size"].iloc[0] == biggest["size"]
+            and mine["layer"].iloc[0] not in skip_layers):
+        return Feedback(True, (f"✓ /{path}, {mb(biggest['size'])}, from layer {mine['layer'].iloc[0]}: "
+                               "not needed to run the calculator",))
     if mine.empty:
         layers = sorted(files.loc[files["path"] == path, "layer"])
         if layers:
@@ -135,6 +212,9 @@ def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...]) 
         return Feedback(False, (f"✗ there is no file /{path} in the image. Copy a path from the table of files.",))
     if path in needed:
         return Feedback(False, (f"✗ /{path} is needed to run the calculator. Find the biggest file besides it.",))
+    if mine["layer"].iloc[0] in skip_layers:
+        return Feedback(False, (f"✗ /{path} comes from layer {mine['layer'].iloc[0]}, which the question leaves out. "
+                                "Keep only the rows of the final filesystem whose `layer` is another one.",))
     if mine["type"].iloc[0] != "file":
         return Feedback(False, (f"✗ /{path} is a {mine['type'].iloc[0]}, not a regular file: its size is not what "
                                 "takes the space. Look only at the rows whose type is `file`.",))
@@ -153,7 +233,7 @@ def check_image_by_hand(tag: str, *, user: str | None = None, labels: dict[str, 
     from .errors import DockerlabError
 
     if not isinstance(tag, str) or not tag.strip():
-        return Feedback(False, ("✗ put the image's name in `tag` first, for example "
+        return Feedback(False, ("✗ not answered yet: put the image's name in `answer` first, for example "
                                 f"`image_name(\"by-hand-nonroot\")` ({naming.image_name('by-hand-nonroot')}).",))
     client = connect()[0]
     try:
@@ -212,7 +292,7 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
     from .units import seconds
 
     if not isinstance(dockerfile, str) or "FROM" not in dockerfile.upper():
-        return Feedback(False, ("Put the text of your Dockerfile in the variable first: a string with its FROM lines.",))
+        return Feedback(False, ("✗ not answered yet: put the text of your Dockerfile in `answer`, a string with its FROM lines.",))
     edit = edit or experiments.one_line_edit()
     with tempfile.TemporaryDirectory(prefix="dockerlab-exercise-") as tmp:
         path = Path(tmp) / "Dockerfile"
@@ -245,6 +325,15 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
             lines.append(f"✗ after a one-line change to main.go, step {step} `{instruction}` ran again "
                          f"(the rebuild took {seconds(after.seconds)}). A step before it changed with the source: "
                          "move `COPY . .` below it, so that only the steps after the copy re-run.")
+    download = table[table["instruction"].str.contains("go mod download", regex=False)]
+    if not download.empty:
+        step, instruction, cache = download.iloc[0][["step", "instruction", "cache"]]
+        if cache == experiments.REUSED:
+            lines.append(f"✓ step {step} `{instruction}` came from the cache as well: it saw only `go.mod`, which did not change")
+        else:
+            ok = False
+            lines.append(f"✗ after a one-line change to main.go, step {step} `{instruction}` ran again: a step before it "
+                         "copied main.go. Copy only `go.mod` before the download (`COPY go.mod ./`), and the rest after it.")
     version = edit.new.split('"')[1]
     try:
         printed = run(after.tag, "--version")
@@ -284,7 +373,7 @@ def check_secret_gone(image: str, *, name: str = ".env") -> Feedback:
     from .security import scan
 
     if not isinstance(image, str) or not image.strip():
-        return Feedback(False, ("✗ put the image's name in the check first: the `.tag` of your build's result.",))
+        return Feedback(False, ("✗ not answered yet: put the image's name in `answer`: the `.tag` of your build's result.",))
     try:
         result = scan(image)
     except ImageNotFound:

@@ -31,7 +31,7 @@ from .build import CALCULATOR, BuildResult
 from .engine import connect
 from .errors import DockerlabError
 
-__all__ = ["Edit", "one_line_edit", "edited_context", "steps", "discard", "REUSED", "RAN", "NEVER"]
+__all__ = ["Edit", "one_line_edit", "edited_context", "steps", "discard", "busy", "overlap", "REUSED", "RAN", "NEVER"]
 
 REUSED = "reused"  # the step's image came from the build cache
 RAN = "ran"  # the step ran: no image in the cache matched it
@@ -161,3 +161,21 @@ def _made(result: BuildResult) -> list[str]:
         elif (m := _IMAGE.match(line)) and keyword != "FROM" and not cached:
             made.append(m.group(1))
     return made
+
+
+def busy(timeline, stage: str) -> list[tuple[float, float]]:
+    """The intervals (start, end), merged, in which some step of `stage` ran; `timeline` is a
+    build's ``timeline`` (`build.StepTime` records)."""
+    spans = sorted((s.start, s.end) for s in timeline if s.stage == stage and s.end > s.start)
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def overlap(timeline, first: str, second: str) -> float:
+    """The seconds in which steps of stages `first` and `second` ran at the same time."""
+    return sum(max(0.0, min(a1, b1) - max(a0, b0)) for a0, a1 in busy(timeline, first) for b0, b1 in busy(timeline, second))

@@ -7,12 +7,16 @@ here it is imported once, and each notebook still gets a kernel of its own, as i
     python -m dockerlab.headless [--html] OUT NOTEBOOK...
 
 writes OUT/executed/NAME.ipynb (and OUT/html/NAME.html), prints one line per notebook, writes
-OUT/NAME.log with the error of a notebook that failed, and exits 1 if any did.
+OUT/NAME.log with the error of a notebook that failed, and exits 1 if any did. OUT/run.json sums
+up the run so far (when it started, and each notebook's record from `run`, paths relative to
+OUT): ``scripts/report_index.py`` reads it, so the report shows this run's notebooks only.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import sys
 import time
@@ -69,15 +73,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="+", type=Path)
     args = parser.parse_args(argv)
     failed = 0
+    summary = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "docker_host": os.environ.get("DOCKER_HOST", ""),
+               "notebooks": []}
     for path in args.notebooks:
         print(f"tutorial: running {path.stem} ... ", end="", file=sys.stderr, flush=True)
         record = run(path, args.out, html=args.html)
+        summary["notebooks"].append(_relative(record, args.out, html=args.html))
+        summary["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        (args.out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
         if record["ok"]:
             print(f"ok ({record['seconds']:.0f}s)", file=sys.stderr, flush=True)
         else:
             failed += 1
             print(f"FAILED (see {record['log']})", file=sys.stderr, flush=True)
     return 1 if failed else 0
+
+
+def _relative(record: dict, out: Path, *, html: bool) -> dict:
+    """`record` for OUT/run.json: seconds rounded, paths relative to OUT, the HTML page if written."""
+    entry = {**record, "seconds": round(record["seconds"], 1)}
+    for key in ("executed", "log"):
+        if key in entry:
+            entry[key] = os.path.relpath(entry[key], out)
+    if html:
+        entry["html"] = f"html/{record['notebook']}.html"
+    return entry
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 
 from .filesystem import final_files
 
-__all__ = ["sizes", "layers", "top_dirs", "dir_sizes", "shorten"]
+__all__ = ["sizes", "layers", "segment_label", "top_dirs", "dir_sizes", "shorten", "timeline"]
 
 _MB = 1e6
 _LABEL_SHARE = 0.05  # layers() labels layers bigger than this share of the biggest image
@@ -40,34 +40,50 @@ def _mb(value: float) -> str:
 
 
 def sizes(images: Mapping[str, int] | pd.Series, *, ax: Axes | None = None) -> Axes:
-    """Horizontal bars of image sizes (bytes in, MB on a log axis), first image on top."""
+    """Horizontal bars of image sizes (bytes in, MB on a linear axis), first image on top.
+
+    The axis is linear so that bar lengths compare as the sizes do; a bar too short to see still
+    carries its value, and, when under 1 % of the longest, the share of it that it is."""
     series = pd.Series(images, dtype="float64") if not isinstance(images, pd.Series) else images.astype("float64")
     if series.empty:
         raise ValueError("sizes() needs at least one image: pass {name: size_in_bytes}.")
     ax = _axes(ax, len(series))
     names = [str(n) for n in series.index]
-    mb = [max(v, 1.0) / _MB for v in series.to_numpy()]  # a log axis cannot show 0
+    mb = [max(v, 0.0) / _MB for v in series.to_numpy()]
     y = list(range(len(mb)))
     bars = ax.barh(y, mb, color="tab:blue", height=0.6)
     ax.set_yticks(y, names)
     ax.invert_yaxis()
-    ax.set_xscale("log")
-    low, high = min(mb), max(mb)
-    ax.set_xlim(low / 3, high * 30)  # room on the right for the labels
+    high = max(max(mb), 1e-6)
+    ax.set_xlim(0, high * 1.3)  # room on the right for the labels
     for bar, value in zip(bars, series.to_numpy()):
-        ax.annotate(_mb(value), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+        share = value / (high * _MB)
+        label = _mb(value) + (f"  ({share:.2%} of the longest bar)" if 0 < share < 0.01 else "")
+        ax.annotate(label, (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     xytext=(4, 0), textcoords="offset points", va="center", ha="left", fontsize=9)
     ax.set_title("Image size")
-    ax.set_xlabel("size (MB, log scale)")
+    ax.set_xlabel("size (MB)")
     ax.grid(axis="x", which="major", alpha=0.3)
     return ax
+
+
+def segment_label(instruction: str) -> str:
+    """A build step's instruction, as a layer segment's label: the base layer as "base",
+    a `RUN` by its last command (`apt-get update && apt-get install -y x` -> `apt-get install -y x`)."""
+    text = " ".join(str(instruction or "").split())
+    if not text or text.startswith("(Imported") or text.startswith("ADD file:"):
+        return "base"
+    for prefix in ("/bin/sh -c ", "#(nop) ", "RUN "):
+        text = text.removeprefix(prefix)
+    return text.split("&&")[-1].strip()
 
 
 def layers(tables: Mapping[str, pd.DataFrame], *, ax: Axes | None = None) -> Axes:
     """One stacked bar per image, one segment per layer (MB, linear), first image on top.
 
     Each table has columns index, size, instruction (as `Analysis.layers_frame()` gives).
-    Layers bigger than 5 % of the biggest image carry their instruction, cut to fit the segment.
+    Layers bigger than 5 % of the biggest image carry their instruction (`segment_label`), cut to fit
+    the segment.
     """
     if not tables:
         raise ValueError("layers() needs at least one image: pass {name: layers DataFrame}.")
@@ -83,7 +99,7 @@ def layers(tables: Mapping[str, pd.DataFrame], *, ax: Axes | None = None) -> Axe
             ax.barh(row, width, left=left, height=0.6, color=colors[k % len(colors)],
                     edgecolor="white", linewidth=0.5)
             if size > _LABEL_SHARE * biggest:
-                text = ax.text(left + width / 2, row, shorten(instruction or f"layer {k}"),
+                text = ax.text(left + width / 2, row, shorten(segment_label(instruction) if instruction else f"layer {k}", width=40),
                                ha="center", va="center", fontsize=8, color="white", clip_on=True)
                 labels.append((text, width))
             left += width
@@ -154,4 +170,31 @@ def top_dirs(files_df: pd.DataFrame, *, depth: int = 2, n: int = 12, ax: Axes | 
     ax.set_xlim(0, (top or 1.0) * 1.2)
     ax.set_title(f"Biggest directories at depth {depth} (final filesystem)")
     ax.set_xlabel("size (MB)")
+    return ax
+
+
+def timeline(steps, *, ax: Axes | None = None, title: str = "Build steps over time") -> Axes:
+    """One bar per build step from its start to its end (seconds), one row per step, a colour per
+    stage, in the order the steps started. `steps` are `build.StepTime` records (a build's
+    ``timeline``): anything with stage, instruction, start, end and cached."""
+    steps = sorted(steps, key=lambda s: (s.start, s.end))
+    if not steps:
+        raise ValueError("timeline() needs at least one step: pass a build's `timeline`.")
+    ax = _axes(ax, len(steps), width=10.0)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    stages = list(dict.fromkeys(str(s.stage) for s in steps))
+    for row, step in enumerate(steps):
+        color = colors[stages.index(str(step.stage)) % len(colors)]
+        width = max(step.end - step.start, 0.02)  # an instant step still shows
+        ax.barh(row, width, left=step.start, height=0.6, color=color, alpha=0.45 if step.cached else 1.0,
+                label=str(step.stage))
+    ax.set_yticks(range(len(steps)), [shorten(f"{s.stage}: {s.instruction}", width=44) for s in steps], fontsize=8)
+    ax.invert_yaxis()
+    handles, names = ax.get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    ax.legend(unique.values(), unique.keys(), title="stage", loc="lower right", fontsize=8)
+    ax.set_xlim(0, max(s.end for s in steps) * 1.05 or 1.0)
+    ax.set_title(title)
+    ax.set_xlabel("seconds from the start of the build (pale: from the cache)")
+    ax.grid(axis="x", alpha=0.3)
     return ax

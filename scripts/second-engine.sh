@@ -5,6 +5,8 @@
 #   scripts/second-engine.sh start    # fetch (once), start; prints DOCKER_HOST=unix://...
 #   scripts/second-engine.sh stop     # stop it and delete its data
 #   scripts/second-engine.sh host     # print the DOCKER_HOST value (whether or not it runs)
+#   scripts/second-engine.sh fetch    # only fetch and unpack the packages; prints their prefix
+#                                     # (setup.sh --dev takes Debian 13's docker-buildx plugin from it)
 #
 # On a Debian 12 (bookworm) host the second engine is Debian 13's docker.io 26 with the
 # containerd image store ("containerd-snapshotter"), the store Docker Desktop and new Engine
@@ -18,7 +20,7 @@ set -euo pipefail
 root=${DOCKERLAB_ENGINES:-/var/cache/dockerlab/engines}
 run=${DOCKERLAB_SECOND_ENGINE_RUN:-/var/lib/dockerlab-second-engine}
 wait_seconds=${DOCKERLAB_ENGINE_WAIT:-60}
-packages=(docker.io containerd tini docker-buildx)
+packages=(docker.io containerd tini)
 
 say() { printf 'second-engine: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -54,9 +56,11 @@ fetch() {
   local opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
               -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work" -o "Dir::Etc::Preferences=/dev/null"
               -o "Dir::Etc::PreferencesParts=$work/etc/preferences.d" -o "APT::Architecture=$(dpkg --print-architecture)" -o "APT::Sandbox::User=root")
-  say "fetching Debian $suite's ${packages[*]} ..."
+  local wanted=("${packages[@]}")
+  [ "$suite" = trixie ] && wanted+=(docker-buildx)  # Debian 12 has no docker-buildx package
+  say "fetching Debian $suite's ${wanted[*]} ..."
   apt-get "${opts[@]}" -qq update
-  (cd "$work" && apt-get "${opts[@]}" -qq download "${packages[@]}")
+  (cd "$work" && apt-get "${opts[@]}" -qq download "${wanted[@]}")
   mkdir -p "$prefix.partial"
   for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$prefix.partial"; done
   rm -rf "$prefix" && mv "$prefix.partial" "$prefix"
@@ -145,5 +149,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop_quietly; say "stopped." ;;
   host) host_value; echo ;;
-  *) die "usage: $0 start|stop|host" ;;
+  fetch) suite=$(other_suite); fetch "$suite" "$root/$suite"; echo "$root/$suite" ;;
+  *) die "usage: $0 start|stop|host|fetch" ;;
 esac

@@ -48,6 +48,27 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# BuildKit with a session (lesson 09's secrets, and any BuildKit build on the containerd image
+# store) needs a docker CLI with the buildx plugin. Debian 13 and Ubuntu package it; Debian 12
+# does not, so the tests take Debian 13's plugin, fetched by second-engine.sh, and link it where
+# every docker CLI looks for plugins.
+if [ "$dev" = 1 ] && [ "$(id -u)" = 0 ] && command -v docker >/dev/null 2>&1 && ! docker buildx version >/dev/null 2>&1; then
+  if apt-cache show docker-buildx >/dev/null 2>&1; then
+    say "installing docker-buildx ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-buildx >/dev/null
+  else
+    prefix=$(scripts/second-engine.sh fetch)
+    plugin=$prefix/usr/libexec/docker/cli-plugins/docker-buildx
+    if [ -x "$plugin" ]; then
+      mkdir -p /usr/local/lib/docker/cli-plugins
+      ln -sf "$plugin" /usr/local/lib/docker/cli-plugins/docker-buildx
+      say "docker buildx: $(docker buildx version 2>&1 | head -n1)"
+    else
+      say "no docker-buildx plugin in $prefix: BuildKit builds that need a session will use an older CLI or fail."
+    fi
+  fi
+fi
+
 # The engine.
 if [ "$(id -u)" = 0 ]; then
   scripts/start-engine.sh

@@ -20,7 +20,8 @@ INSTALL = "RUN apt-get update && apt-get install -y golang-go"
 
 
 def test_public_names():
-    assert experiments.__all__ == ["Edit", "one_line_edit", "edited_context", "steps", "discard", "REUSED", "RAN", "NEVER"]
+    assert experiments.__all__ == ["Edit", "one_line_edit", "edited_context", "steps", "discard", "busy", "overlap",
+                                   "REUSED", "RAN", "NEVER"]
     assert "check_cache_order" in checks.__all__
 
 

@@ -57,12 +57,12 @@ def test_sizes() -> None:
     ax = plots.sizes(images)
     assert isinstance(ax, Axes)
     assert_titled(ax)
-    assert ax.get_xscale() == "log" and "log" in ax.get_xlabel()
+    assert ax.get_xscale() == "linear" and "log" not in ax.get_xlabel()  # lengths compare as sizes do
     assert len(ax.patches) == 4
     assert [t.get_text() for t in ax.get_yticklabels()] == list(images)  # first on top (inverted axis)
     assert ax.yaxis_inverted()
     values = [t.get_text() for t in ax.texts]
-    assert values == ["1,225 MB", "2.13 MB", "1,225 MB", "0.002 MB"]
+    assert values == ["1,225 MB", "2.13 MB  (0.17% of the longest bar)", "1,225 MB", "0.002 MB  (0.00% of the longest bar)"]
     assert_readable(ax)
 
 
@@ -107,8 +107,8 @@ def test_layers() -> None:
     segment_labels = [t for t in ax.texts if not isinstance(t, Annotation)]  # totals are annotations
     assert len(segment_labels) == 10
     shown = [t.get_text() for t in segment_labels if t.get_text()]
-    assert any(text.startswith("RUN apt-get") for text in shown)
-    assert not any("golang-go" in text for text in shown)  # shortened
+    assert "base" in shown and "apt-get install -y golang-go" in shown  # readable, whole
+    assert any(text.startswith("step") and text.endswith("…") for text in shown)  # cut to fit
     totals = [t.get_text() for t in ax.texts if t.get_text().endswith(" MB")]
     assert totals == ["1,226 MB", "2.13 MB", "560 MB"]
     assert_readable(ax)
@@ -193,3 +193,9 @@ def test_top_dirs() -> None:
     small = plots.top_dirs(FILES, depth=2)
     assert len(small.patches) == 4
     assert_readable(small)
+
+
+def test_segment_labels_name_the_step() -> None:
+    assert plots.segment_label("(Imported from -)") == "base"
+    assert plots.segment_label("RUN apt-get update && apt-get install -y golang-go") == "apt-get install -y golang-go"
+    assert plots.segment_label("COPY dir:ecbbee0cd6f2 in .") == "COPY dir:ecbbee0cd6f2 in ."
