@@ -138,7 +138,7 @@ stop_quietly() {
     kill -9 "$pid" 2>/dev/null || true
   fi
   for proc in /proc/[0-9]*; do
-    if tr '\0' ' ' < "$proc/cmdline" 2>/dev/null | grep -q -- "$run/"; then kill -9 "${proc#/proc/}" 2>/dev/null || true; fi
+    if tr '\0' ' ' 2>/dev/null < "$proc/cmdline" | grep -q -- "$run/"; then kill -9 "${proc#/proc/}" 2>/dev/null || true; fi
   done
   awk -v r="$run" '$5 == r || index($5, r "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
     while read -r point; do umount -l "$point" 2>/dev/null || true; done
