@@ -63,7 +63,8 @@ def test_images_json_shows_the_smallest_image_against_its_binary(engine):
     dockerlab.build("stripped")
     out = subprocess.run([sys.executable, "-m", "dockerlab", "images", "--json"],
                          capture_output=True, text=True, check=True).stdout
-    sized = [r for r in json.loads(out) if r["binary_bytes"]]
+    # The Go calculator's images: the Python lesson's start an interpreter on a script, or cannot start.
+    sized = [r for r in json.loads(out) if r["binary_bytes"] and not r["variant"].startswith("python")]
     smallest = min(sized, key=lambda r: r["size_bytes"])
     assert smallest["size_bytes"] <= 1.01 * smallest["binary_bytes"], smallest
     assert smallest["size_bytes"] <= 1.3e6, smallest
