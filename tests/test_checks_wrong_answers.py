@@ -1,13 +1,20 @@
 """Every exercise checker, run on its lesson's solution and on wrong answers: the solution passes,
 and each wrong answer fails with a line that says why, never with an exception.
 
-The solutions are those of the lessons' solution cells (01[51], 02[31], 03[37], 04[33], 05[75],
-06[38], 07[60]). The checkers of lessons 03 and 04 and the verdict of lesson 02's are pure and run
-here without the engine; the others build, load and run on the real engine, under a prefix of
+The solutions of lessons 02-07 are read from the lessons themselves: the code block of each
+collapsed `<details><summary>Solution</summary>` markdown cell, run here with the names the lesson
+has at that point, so that a test fails if a lesson's solution goes wrong. (Lesson 01's exercise is
+its own engineer's.) The checkers of lessons 03 and 04 and the verdict of lesson 02's are pure and
+run here without the engine; the others build, load and run on the real engine, under a prefix of
 each test's own, and remove what they made.
 """
 
 from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -16,6 +23,27 @@ import dockerlab
 from dockerlab import checks, naming, oci
 from dockerlab.binary import read_file
 from dockerlab.layers import COLUMNS, history, history_from_records
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SOLUTION = re.compile(r"<details><summary>Solution</summary>\s*```python\n(.*?)```\s*</details>", re.S)
+
+
+def lesson_solution(lesson: str) -> str:
+    """The code of the one collapsed solution block of lesson `lesson` ("02" ... "07")."""
+    (path,) = NOTEBOOKS.glob(f"{lesson}-*.ipynb")
+    found = [m.group(1) for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "markdown"
+             for m in SOLUTION.finditer("".join(cell["source"]))]
+    assert len(found) == 1, f"{path.name}: expected one <details> solution block, found {len(found)}"
+    return found[0]
+
+
+def run_solution(lesson: str, **names) -> dict:
+    """Run lesson `lesson`'s solution with `names` defined, as the lesson defines them; return them."""
+    names.setdefault("__builtins__", __builtins__)
+    exec(compile(lesson_solution(lesson), f"<solution of lesson {lesson}>", "exec"), names)
+    assert names.get("answer", ...) is not ..., f"lesson {lesson}'s solution leaves `answer` unset"
+    return names
+
 
 def wrong(feedback: checks.Feedback, *because: str) -> str:
     """Assert that `feedback` rejects the answer, and that one of its lines not marked ✓ gives
@@ -44,7 +72,7 @@ SINGLE, MULTI = 917_334_214, 1_851_392  # bytes: sizes of the order of lesson 03
 
 
 def test_ratio_solution_passes():
-    ratio_answer = SINGLE / MULTI  # 03[37]
+    ratio_answer = SINGLE / MULTI
     feedback = checks.check_ratio(ratio_answer, large=SINGLE, small=MULTI)
     assert feedback.ok and "times smaller" in feedback.lines[0], feedback
     assert "Well done" in feedback._repr_markdown_()
@@ -59,6 +87,25 @@ def test_ratio_solution_passes():
 ])
 def test_ratio_wrong_answers_say_why(answer, because):
     wrong(checks.check_ratio(answer, large=SINGLE, small=MULTI), because)
+
+
+def test_source_ratio_with_the_lessons_solution(monkeypatch):
+    monkeypatch.chdir(NOTEBOOKS)  # the lesson runs in notebooks/ and names ../calculator
+    binary = SimpleNamespace(size=1_743_255)  # ElfFacts: a size like lesson 03's binary's
+    answer = run_solution("03", binary=binary)["answer"]
+    feedback = checks.check_source_ratio(answer, binary=binary.size, source="../calculator")
+    assert feedback.ok and "times its" in feedback.lines[0], feedback
+    assert "Well done" in feedback._repr_markdown_()
+
+    source = Path("../calculator")
+    code = sum(f.stat().st_size for f in source.glob("*.go") if not f.name.endswith("_test.go"))
+    everything = sum(f.stat().st_size for f in source.glob("*.go"))
+    check = lambda value: checks.check_source_ratio(value, binary=binary.size, source=source)  # noqa: E731
+    wrong(check(code / binary.size), "turn it around")
+    wrong(check(binary.size / everything), "`_test.go` files too", "Leave them out")
+    wrong(check(binary.size - code), "Add up the sizes")
+    wrong(check("big"), "not a number")
+    wrong(check(...), "not answered yet")
 
 
 # --- lesson 04: the biggest file nobody needs (pure) -----------------------------------------
@@ -85,12 +132,29 @@ def test_biggest_unneeded_file_solution_passes():
     from dockerlab.filesystem import final_files
 
     table = _layer_table()
-    final = final_files(table)  # 04[33]
+    final = final_files(table)  # lesson 04's former exercise
     candidates = final[(final["type"] == "file") & (final["path"] != "usr/local/bin/calc")]
     answer = candidates.loc[candidates["size"].idxmax(), "path"]
     for given in (answer, "/" + answer, f" {answer}\n"):
         feedback = checks.check_biggest_unneeded_file(given, files=table, needed=("/usr/local/bin/calc",))
         assert feedback.ok and "cc1plus" in feedback.lines[0], feedback
+
+
+def test_biggest_unneeded_file_outside_the_toolchain_with_the_lessons_solution():
+    table = _layer_table()
+    steps = pd.DataFrame({"instruction": ["(Imported from -)", "RUN apt-get update && apt-get install -y golang-go",
+                                          "COPY dir:0123456789ab in .", "RUN CGO_ENABLED=0 go build -o /usr/local/bin/calc ."]})
+    answer = run_solution("04", table=table, steps=steps)["answer"]
+    install_layer = tuple(steps.index[steps["instruction"].str.contains("apt-get install")])  # the check cell's
+    check = lambda path: checks.check_biggest_unneeded_file(  # noqa: E731
+        path, files=table, needed=("/usr/local/bin/calc",), skip_layers=install_layer)
+    feedback = check(answer)
+    assert feedback.ok and "usr/bin/bash" in feedback.lines[0] and "layer 0" in feedback.lines[0], feedback
+    wrong(check("/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus"), "comes from layer 1", "leaves out")
+    wrong(check("/var/cache/apt/pkgcache.bin"), "a later layer removed it", "whiteout")
+    wrong(check("/usr/local/bin/calc"), "is needed")
+    wrong(check("/src/main.go"), "a bigger file is not needed either")
+    wrong(check(...), "not answered yet")
 
 
 @pytest.mark.parametrize("answer, because", [
@@ -128,7 +192,7 @@ def _history() -> pd.DataFrame:
 
 def test_biggest_step_verdict_on_a_history():
     steps = _history()
-    answer = steps.sort_values("size", ascending=False).iloc[0]["instruction"][:30]  # 02[31]
+    answer = steps.sort_values("size", ascending=False).iloc[0]["instruction"][:30]  # lesson 02's former exercise
     assert checks._biggest_step(answer, steps).ok
     for other in ("apt-get update && apt-get install", "/bin/sh -c apt-get update", "RUN APT-GET  update"):
         assert checks._biggest_step(other, steps).ok, other
@@ -142,12 +206,34 @@ def test_biggest_step_verdict_on_a_history():
 def test_biggest_step_on_the_single_stage_image(made):
     single = dockerlab.build("single-stage")
     steps = history(made.images.get(single.tag))
-    answer = steps.sort_values("size", ascending=False).iloc[0]["instruction"][:30]  # 02[31]
+    answer = steps.sort_values("size", ascending=False).iloc[0]["instruction"][:30]  # lesson 02's former exercise
     feedback = checks.check_biggest_step(answer, image=single.tag)
     assert feedback.ok and "apt-get install" in feedback.lines[0], feedback
     wrong(checks.check_biggest_step("/bin/sh -c", image=single.tag), "steps' instructions, not only the biggest")
     wrong(checks.check_biggest_step("go build", image=single.tag), "another step made a bigger one")
     wrong(checks.check_biggest_step(..., image=single.tag), "not answered yet")
+
+
+def test_binary_share_verdict():
+    image, binary, layer = 918_460_000, 1_743_255, 2_190_000
+    verdict = lambda value: checks._binary_share(  # noqa: E731
+        value, image_size=image, binary_size=binary, layer_size=layer, path="/usr/local/bin/calc")
+    assert verdict(binary / image).ok and verdict(str(binary / image)).ok
+    wrong(verdict(100 * binary / image), "percentage", "Divide by 100")
+    wrong(verdict(image / binary), "turn it around")
+    wrong(verdict(layer / image), "`go build` layer", "compile cache")
+    wrong(verdict(0.5), "divide it by `single.size`")
+    wrong(verdict("tiny"), "not a number")
+
+
+def test_binary_share_with_the_lessons_solution(made):
+    single = dockerlab.build("single-stage")
+    answer = run_solution("02", single=single, read_file=read_file)["answer"]
+    feedback = checks.check_binary_share(answer, image=single.tag)
+    assert feedback.ok and "/usr/local/bin/calc" in feedback.lines[0], feedback
+    wrong(checks.check_binary_share(100 * answer, image=single.tag), "percentage")
+    wrong(checks.check_binary_share(1 / answer, image=single.tag), "turn it around")
+    wrong(checks.check_binary_share(..., image=single.tag), "not answered yet")
 
 
 # --- lesson 01: predict the calculator ---------------------------------------------------------
@@ -188,7 +274,10 @@ def test_image_by_hand(made, engine, tmp_path):
         oci.load(tmp_path / f"{name}.tar", client=made)
         return tag
 
-    nonroot = written("by-hand-nonroot", user="65532", labels=TITLE)  # 07[60]
+    work = tmp_path / "lesson"
+    work.mkdir()
+    nonroot = run_solution("07", naming=naming, oci=oci, work=work, calc=calc, engine=engine[1])["answer"]
+    assert nonroot == naming.image_name("by-hand-nonroot")
     feedback = checks.check_image_by_hand(nonroot, user="65532", labels=TITLE)
     assert feedback.ok and len(feedback.lines) == 5, feedback
 
@@ -201,7 +290,7 @@ def test_image_by_hand(made, engine, tmp_path):
           "`6*7` should print `42`", "mode 0o755")
     wrong(checks.check_image_by_hand(naming.image_name("by-hand-never-loaded"), user="65532", labels=TITLE),
           "no image", "`load()` it")
-    wrong(checks.check_image_by_hand(..., user="65532", labels=TITLE), "put the image's name in `tag` first")
+    wrong(checks.check_image_by_hand(..., user="65532", labels=TITLE), "not answered yet")
 
 
 # --- lesson 05: keep the secret out of the context ---------------------------------------------
@@ -212,15 +301,15 @@ def test_secret_gone(made):
     with security.leaky_context() as context:
         leaked = dockerlab.build("single-stage", context=context, tag=dockerlab.image_name("leak-single"))
         multi = dockerlab.build("multi-stage", context=context, tag=dockerlab.image_name("leak-multi"))
-        (context / ".dockerignore").write_text(".env\n")  # 05[75]
-        ignored = dockerlab.build("single-stage", context=context, tag=dockerlab.image_name("leak-ignored"))
-    feedback = checks.check_secret_gone(ignored.tag)
+    ignored = run_solution("05", security=security, dockerlab=dockerlab)["answer"]
+    assert ignored == dockerlab.image_name("leak-ignored")
+    feedback = checks.check_secret_gone(ignored)
     assert feedback.ok and len(feedback.lines) == 2, feedback
 
     wrong(checks.check_secret_gone(leaked.tag), "`/src/.env` is still in the image", "`.dockerignore`")
     wrong(checks.check_secret_gone(multi.tag), "no source in /src", "single-stage")
     wrong(checks.check_secret_gone(naming.image_name("leak-never-built")), "no image")
-    wrong(checks.check_secret_gone(...), "put the image's name")
+    wrong(checks.check_secret_gone(...), "not answered yet")
 
 
 # --- lesson 06: put the lines back in order ----------------------------------------------------
@@ -236,13 +325,16 @@ RUN CGO_ENABLED=0 go build -o /usr/local/bin/calc .
 FROM scratch
 COPY --from=build /usr/local/bin/calc /calc
 ENTRYPOINT ["/calc"]
-"""  # 06[38]
+"""  # lesson 06's first good order, without the module download
 
 
 def test_cache_order_solution_passes(made):
-    feedback = checks.check_cache_order(FIXED)
-    assert feedback.ok and len(feedback.lines) == 3, feedback
-    assert "came from the cache" in feedback.lines[0] and "same image as bad-order's" in feedback.lines[2]
+    fixed = run_solution("06")["answer"]
+    assert "RUN go mod download" in fixed and "COPY go.mod ./" in fixed
+    feedback = checks.check_cache_order(fixed)
+    assert feedback.ok and len(feedback.lines) == 4, feedback
+    assert "came from the cache" in feedback.lines[0] and "came from the cache as well" in feedback.lines[1]
+    assert "same image as bad-order's" in feedback.lines[3]
 
 
 # Wrong answers that cost no install of Go: a real wrong order re-runs it, twice.
@@ -266,13 +358,15 @@ COPY --from=build /src/main.go /calc
 ENTRYPOINT ["/calc"]
 """  # a stand-in for the install after the copy, which costs nothing to re-run
 SOURCE_SHIPPED = FIXED + "COPY --from=build /src /src\n"
+DOWNLOAD_AFTER_SOURCE = FIXED.replace("COPY . .\n", "COPY . .\nRUN go mod download\n")
 
 
 @pytest.mark.parametrize("dockerfile, because", [
     (SINGLE_STAGE, ("does not make the same image as bad-order's", "a single stage", "`FROM scratch`")),
     (SOURCE_FIRST, ("ran again", "move `COPY . .` below it")),
     (SOURCE_SHIPPED, ("does not make the same image as bad-order's", "2 layers")),
-], ids=["single-stage", "source-first", "source-shipped"])
+    (DOWNLOAD_AFTER_SOURCE, ("`RUN go mod download` ran again", "`COPY go.mod ./`")),
+], ids=["single-stage", "source-first", "source-shipped", "download-after-source"])
 def test_cache_order_wrong_answers_say_why(made, dockerfile, because):
     feedback = checks.check_cache_order(dockerfile)
     wrong(feedback, *because)
@@ -283,5 +377,5 @@ def test_cache_order_wrong_answers_say_why(made, dockerfile, because):
 
 
 def test_cache_order_placeholders_are_nudges():
-    assert "Put the text" in checks.check_cache_order(...).lines[0]
-    assert "Put the text" in checks.check_cache_order("  ").lines[0]
+    assert "not answered yet" in checks.check_cache_order(...).lines[0]
+    assert "not answered yet" in checks.check_cache_order("  ").lines[0]
