@@ -39,13 +39,23 @@ _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$", re.IGNORECASE)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
 _BUILDKIT_ONLY = re.compile(r"^# builder: buildkit\b", re.M)
+_CONTEXT = re.compile(r"^# context: (\S+)", re.M)
 
 
-def variants(*, builder: str = "legacy") -> list[str]:
-    """The image variants: one folder with a Dockerfile each under dockerfiles/. Those whose
-    Dockerfile says ``# builder: buildkit`` (lesson 09's) are listed only for ``builder="buildkit"``."""
+def variants(*, builder: str = "legacy", context: str = "calculator") -> list[str]:
+    """The image variants: one folder with a Dockerfile each under dockerfiles/, built from
+    `context` (a Dockerfile that builds from another folder says ``# context: NAME``, as lesson
+    08's say ``# context: pycalc``). Those whose Dockerfile says ``# builder: buildkit`` (lesson
+    09's) are listed only for ``builder="buildkit"``."""
     found = sorted(p.parent.name for p in DOCKERFILES.glob("*/Dockerfile"))
+    found = [v for v in found if _context(dockerfile(v)) == context]
     return found if builder == "buildkit" else [v for v in found if not _BUILDKIT_ONLY.search(dockerfile(v))]
+
+
+def _context(text: str) -> str:
+    """The folder a Dockerfile builds from: its ``# context: NAME`` line, else ``calculator``."""
+    found = _CONTEXT.search(text)
+    return found.group(1) if found else "calculator"
 
 
 def dockerfile(variant: str) -> str:

@@ -110,3 +110,12 @@ def test_clean_spares_a_learners_container_and_the_image_it_uses(engine, tmp_pat
         theirs.remove(force=True)
     proc = subprocess.run([sys.executable, "-m", "dockerlab", "clean"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and result.tag not in {t for image in client.images.list() for t in image.tags}
+
+
+def test_variants_are_listed_by_the_folder_they_build_from():
+    """prepare builds the calculator's variants; lesson 08's build from pycalc/ and are its own."""
+    from dockerlab.build import variants
+
+    calculator, python = variants(), variants(context="pycalc")
+    assert "multi-stage" in calculator and not set(calculator) & set(python)
+    assert all(v.startswith("python-") for v in python)
