@@ -9,8 +9,10 @@ import docker
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-# Every lesson, in order, as a room runs them.
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+# The Go tutorial's lessons, 00 to 07, in order, as a room runs them. Lessons 08 (Python) and 09
+# (BuildKit) build their own images under the same prefix rules; running them twice at once here
+# too would add about a quarter of an hour to CI on 2 cores for no new kind of sharing.
+LESSONS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb") if p.name < "08")
 
 
 def _run_lessons(prefix: str, out: Path) -> subprocess.Popen:
