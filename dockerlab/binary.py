@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import posixpath
 import struct
 import tarfile
 from contextlib import contextmanager
@@ -84,8 +85,9 @@ def read_files(image: str, paths: Iterable[str], *, client: docker.DockerClient 
 
 
 def entrypoint_file(image: str, *, client: docker.DockerClient | None = None) -> tuple[str, int] | None:
-    """The path and size in bytes of the program `image` starts (its ENTRYPOINT's first word),
-    or None if it names none by an absolute path or the file is not in the image."""
+    """The path and size in bytes of the program `image` starts (its ENTRYPOINT's first word,
+    symbolic links followed), or None if it names none by an absolute path or the file is not in
+    the image."""
     client = client or connect()[0]
     try:
         entrypoint = client.images.get(image).attrs["Config"].get("Entrypoint") or []
@@ -93,11 +95,18 @@ def entrypoint_file(image: str, *, client: docker.DockerClient | None = None) ->
         raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
     if not entrypoint or not entrypoint[0].startswith("/"):
         return None
+    path = entrypoint[0]
     with _stopped_container(client, image) as container:
-        try:
-            return entrypoint[0], int(client.api.get_archive(container.id, entrypoint[0])[1]["size"])  # the stat header
-        except NotFound:
-            return None
+        for _ in range(8):  # follow symbolic links (a venv's bin/python), never forever
+            try:
+                stat = client.api.get_archive(container.id, path)[1]  # the stat header is enough
+            except NotFound:
+                return None
+            target = stat.get("linkTarget") or ""
+            if not target:
+                return path, int(stat["size"])
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    return None
 
 
 def entrypoint_size(image: str, *, client: docker.DockerClient | None = None) -> int | None:
