@@ -58,11 +58,20 @@ def wrong(feedback: checks.Feedback, *because: str) -> str:
 @pytest.fixture()
 def made(engine, test_prefix):
     """The test's client; afterwards, every image under the test's prefix is removed, newest first."""
+    from docker.errors import APIError
+
     client, _ = engine
     yield client
-    images = sorted(client.images.list(filters=naming.label_filter()), key=lambda i: i.attrs["Created"], reverse=True)
-    for image in images:
-        client.images.remove(image.id, force=True)
+    for _ in range(3):  # the containerd store may list an image again once a name sharing its digest is gone
+        images = sorted(client.images.list(filters=naming.label_filter()), key=lambda i: i.attrs["Created"], reverse=True)
+        if not images:
+            break
+        for image in images:
+            for ref in [*image.tags, image.id]:
+                try:
+                    client.images.remove(ref, force=True)
+                except APIError:  # gone with an earlier name, or still held: the next pass sees
+                    pass
     assert not client.images.list(filters=naming.label_filter())
 
 
