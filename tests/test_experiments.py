@@ -117,6 +117,6 @@ def test_check_cache_order_explains_a_wrong_order(test_prefix, cleanup):
 
 
 def test_check_cache_order_nudges_and_names_a_broken_line(test_prefix):
-    assert "Put the text" in checks.check_cache_order("").lines[0]
+    assert "not answered yet: put the text" in checks.check_cache_order("").lines[0]
     feedback = checks.check_cache_order("ARG BASE=ubuntu:24.04\nFROM ${BASE}\nRUN apt-gett install -y golang-go\n")
     assert not feedback.ok and "does not build" in feedback.lines[0] and "apt-gett" in feedback.lines[0]
