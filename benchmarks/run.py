@@ -1,12 +1,13 @@
 """Benchmark the tutorial: one command, one table per part, a summary of every target, one JSON.
 
     .venv/bin/python benchmarks/run.py [--only PARTS | --skip PARTS] [--json OUT]
-                                       [--image NAME] [--repeat N] [--out DIR]
+                                       [--image NAME] [--repeat N] [--builds N] [--out DIR]
 
 Parts (default: all, in this order; see benchmarks/README.md):
   warm      prepare, then every notebook headless on the machine's engine, timed (total <= 120 s)
   analysis  layer analysis against the engine's save stream and dive; image sizes; peak memory
   rebuild   multi-stage built cold, then rebuilt after a one-line change (ratio <= 0.10)
+  buildkit  BuildKit beside the legacy builder: two cold builds each, cache mounts (lesson 09)
   cold      a second, empty engine: prepare (debootstrap base, every image), then every notebook
 """
 
@@ -46,6 +47,12 @@ def _rebuild(args, facts) -> dict:
     return rebuild.run()
 
 
+def _buildkit(args, facts) -> dict:
+    from benchmarks import buildkit
+
+    return buildkit.run(args.builds)
+
+
 def _cold(args, facts) -> dict:
     from benchmarks.scratch_engine import scratch_engine
     from benchmarks.tutorial_timing import tutorial
@@ -66,10 +73,11 @@ def _cold(args, facts) -> dict:
     return {**record, "engine": fresh}
 
 
-PARTS = {"warm": _warm, "analysis": _analysis, "rebuild": _rebuild, "cold": _cold}
+PARTS = {"warm": _warm, "analysis": _analysis, "rebuild": _rebuild, "buildkit": _buildkit, "cold": _cold}
 TITLES = {"warm": "All notebooks headless, warm (the machine's engine)",
           "analysis": "Layer analysis against the save stream and dive; image sizes",
           "rebuild": "One-line change rebuilt, against a cold build",
+          "buildkit": "BuildKit beside the legacy builder (lesson 09's builds)",
           "cold": "All notebooks headless, cold (a second engine with fresh data)"}
 
 
@@ -80,6 +88,8 @@ def _table(part: str, record: dict) -> str:
         return report.analysis_tables(record)
     if part == "rebuild":
         return report.rebuild_table(record)
+    if part == "buildkit":
+        return report.buildkit_table(record)
     tables = [report.notebook_table(record)]
     if any(nb.get("cells") for nb in record.get("notebooks", [])):
         tables.append("Where the time went, the slowest cells:\n" + report.slowest_cells_table(record))
@@ -103,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="executed notebooks and logs of the warm and cold parts (default: output/bench)")
     parser.add_argument("--image", default=None, help="analysis: image to measure (default: the single-stage image)")
     parser.add_argument("--repeat", type=int, default=5, help="analysis: runs of each measure (default 5)")
+    parser.add_argument("--builds", type=int, default=2, help="buildkit: cold builds by each builder (default 2)")
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be 1 or more")
+    if args.repeat < 1 or args.builds < 1:
+        parser.error("--repeat and --builds must be 1 or more")
     try:
         parts = report.choose_parts(args.only, args.skip)
     except ValueError as exc:

@@ -21,12 +21,12 @@ from benchmarks.tutorial_timing import notebooks, served_base, timed  # noqa: E4
 # --- which parts run -------------------------------------------------------------------------
 
 def test_every_part_by_default_in_run_order():
-    assert report.choose_parts() == ["warm", "analysis", "rebuild", "cold"]
+    assert report.choose_parts() == ["warm", "analysis", "rebuild", "buildkit", "cold"]
 
 
 def test_only_keeps_the_run_order_and_skip_drops():
     assert report.choose_parts(only="cold, rebuild") == ["rebuild", "cold"]
-    assert report.choose_parts(skip="cold") == ["warm", "analysis", "rebuild"]
+    assert report.choose_parts(skip="cold,buildkit") == ["warm", "analysis", "rebuild"]
 
 
 @pytest.mark.parametrize("only, skip", [("analysis,colde", None), (None, "warm,bogus")])
@@ -131,6 +131,38 @@ def test_targets_of_a_full_report():
     assert found["cold: notebooks that failed"].passed is True
     assert found["cold: prepare + every notebook"].measured == 209.0 and found["cold: prepare + every notebook"].op is None
     assert list(found)[0].startswith("warm") and list(found)[-1].startswith("cold")
+
+
+def _buildkit_record(*, test_ratio=0.6, overlap=8.0, compile_ratio=0.05):
+    def cold(ratio, **extra):
+        return {"legacy_median_s": 30.0, "buildkit_median_s": 30.0 * ratio, "ratio": ratio,
+                "stages": {"legacy": ["build", "test"], "buildkit": ["build"]},
+                "routes": {"legacy": "engine API, legacy builder", "buildkit": "engine API, BuildKit"}, **extra}
+    return {"test-stage": cold(test_ratio), "distroless": cold(0.7, overlap_median_s=overlap),
+            "mounts": {"without_s": 20.0, "with_s": 8.0, "ratio": 0.4, "compile_without_s": 14.0,
+                       "compile_with_s": 14.0 * compile_ratio, "compile_ratio": compile_ratio, "route": "engine API, BuildKit"}}
+
+
+def test_buildkit_table_names_each_builder_the_overlap_and_the_mounts():
+    text = report.buildkit_table(_buildkit_record())
+    rows = {line.split("  ")[0]: line.split() for line in text.splitlines()[2:]}
+    assert " ".join(rows["test-stage, cold: legacy / BuildKit"][-6:]) == "30.0 s / 18.0 s 0.600"
+    assert " ".join(rows["test-stage: stages built, legacy / BuildKit"][-4:]) == "build, test / build"
+    assert rows["distroless: seconds its two stages overlapped (BuildKit)"][-2:] == ["8.0", "s"]
+    assert " ".join(rows["one-line change: the compile alone"][-6:]) == "14.0 s / 0.7 s 0.050"
+    assert text.splitlines()[-1].endswith("engine API, BuildKit; engine API, legacy builder")
+
+
+@pytest.mark.parametrize("record, failed", [
+    (_buildkit_record(), set()),
+    (_buildkit_record(test_ratio=1.2), {"buildkit: test-stage cold, BuildKit / legacy"}),
+    (_buildkit_record(overlap=0.0), {"buildkit: distroless, seconds its two stages overlapped"}),
+    (_buildkit_record(compile_ratio=0.5), {"buildkit: the compile alone, with cache mounts / without"}),
+])
+def test_buildkit_targets_fail_where_buildkit_did_not_help(record, failed):
+    found = report.targets({"buildkit": record})
+    assert {t.name for t in found if t.passed is False} == failed
+    assert [t.passed for t in found if t.op is None] == [None]
 
 
 def test_a_part_that_failed_leaves_its_targets_unmeasured():
