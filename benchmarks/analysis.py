@@ -30,8 +30,9 @@ CHILD = r"""
 import json, sys, time
 mode, name = sys.argv[1], sys.argv[2]
 import docker
-if mode == "analysis":
-    from dockerlab.layers import efficiency, files
+if mode in ("analysis", "cached"):
+    from dockerlab.filetree import efficiency
+    from dockerlab.layers import files
 client = docker.from_env()
 image = client.images.get(name)
 start = time.perf_counter()
@@ -97,7 +98,7 @@ def times_smaller(images: list[dict], big: str, small: str) -> float | None:
 def binary_ratio(client, images: list[dict]) -> dict | None:
     """The smallest lesson image that starts a binary, that binary, and image size / binary size
     (the binary's size as `python -m dockerlab images` reads it)."""
-    from dockerlab.binary import entrypoint_file
+    from dockerlab.containers import entrypoint_file
 
     for row in [r for r in images if r["role"] == "lesson"] or images:  # smallest first
         found = entrypoint_file(row["image"], client=client)

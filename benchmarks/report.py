@@ -27,7 +27,6 @@ BUILDKIT_RATIO_TARGET = 1.0  # BuildKit skips a stage or overlaps two: it must b
 MOUNT_COMPILE_RATIO_TARGET = 0.33  # lesson 09 asserts the compile is under a third with the mount
 
 _OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Failed|Unavailable)\b")
 
 
@@ -96,7 +95,9 @@ def table(headers: list[str], rows: list[list], align: str | None = None) -> str
 
 def error_summary(log: str) -> str:
     """The line that says why a run failed: the last exception line of its log, else its last line."""
-    lines = [_ANSI.sub("", line).strip() for line in log.splitlines()]
+    from nbconvert.filters.ansi import strip_ansi  # slow to import, and needed only for a failure
+
+    lines = [strip_ansi(line).strip() for line in log.splitlines()]
     lines = [line for line in lines if line]
     for line in reversed(lines):
         if _EXCEPTION.match(line):

@@ -1,6 +1,6 @@
 """The whole tutorial, headless and timed: `python -m dockerlab prepare`, then every notebook.
 
-Each notebook runs in order through `dockerlab.headless`, as scripts/tutorial.sh runs them; the
+Each notebook runs in order through `scripts/headless.py`, as scripts/tutorial.sh runs them; the
 executed copies and the log of each failure go to an output folder, so the committed notebooks
 are never written. A failing notebook is timed and reported, and the next one still runs. Each
 record keeps its notebook's slowest cells, as the kernel timed them.
@@ -18,6 +18,16 @@ from benchmarks.report import cell_seconds, error_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+
+
+def load_headless():
+    """scripts/headless.py, the notebook runner that scripts/tutorial.sh uses (scripts/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("headless", ROOT / "scripts" / "headless.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def notebooks() -> list[Path]:
@@ -53,7 +63,7 @@ def served_base(prepare_output: str) -> str | None:
 def run_notebooks(out: Path, env: dict, *, label: str) -> list[dict]:
     """Execute every notebook in order into `out`, as scripts/tutorial.sh does (one process, a
     fresh kernel each; kernel start included); one record each: notebook, seconds, ok, error, cells."""
-    from dockerlab import headless
+    headless = load_headless()
 
     records = []
     for nb in notebooks():

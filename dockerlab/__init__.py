@@ -3,12 +3,14 @@
 Notebooks call these; they talk to a real Docker engine through the Docker SDK for Python.
 """
 
-from .bases import BaseImage, kit_load, kit_save, resolve
-from .build import BuildResult, build, dockerfile
+from .bases import BaseImage, resolve
+from .build import BuildResult, build
 from .containers import RunResult, calculate, run
+from .dockerfiles import dockerfile
 from .engine import EngineInfo, connect
 from .errors import (ArchiveError, BaseUnavailable, BuildFailed, DockerlabError, EngineUnavailable,
                      ImageNotFound, KitError)
+from .kit import kit_load, kit_save
 from .naming import image_name
 from .preflight import Check, preflight
 

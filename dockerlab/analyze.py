@@ -14,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ImageNotFound
-from .layers import Efficiency, efficiency, files, history_from_records
+from .errors import ImageNotFound, UsageError
+from .filetree import Efficiency, efficiency
+from .history import history_from_records
+from .layers import files
 
 __all__ = ["Analysis", "analyze", "rules", "TOP_WASTED"]
 
@@ -122,7 +124,7 @@ def rules(analysis: Analysis, *, lowest_efficiency: float | None = None,
 
 def _check_ratio(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name}={value!r} is not a ratio: give a number from 0 to 1 (0.95 means 95 %).")
+        raise UsageError(f"{name}={value!r} is not a ratio: give a number from 0 to 1 (0.95 means 95 %).")
 
 
 def _get(client: Any, name: str) -> Any:

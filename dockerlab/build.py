@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
@@ -22,45 +22,18 @@ from docker.errors import APIError, DockerException
 
 from . import naming
 from .bases import BaseImage, resolve
+from .dockerfiles import CALCULATOR, DOCKERFILES, ROOT, dockerfile, dockerfile_bases, stages, variants
 from .engine import EngineInfo, connect
 from .errors import BuildFailed, DockerlabError
+from .legacy_log import LegacyLog, LegacyStep
 from .progress import Reporter, reporter as default_reporter
 from .sizes import unpacked_size
 
+# The Dockerfile helpers live in `dockerlab.dockerfiles`; they stay importable from here.
 __all__ = ["ROOT", "DOCKERFILES", "CALCULATOR", "ROUTE_LEGACY", "variants", "dockerfile", "stages", "StepTime",
            "BuildResult", "build", "dockerfile_bases", "advice"]
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCKERFILES = ROOT / "dockerfiles"
-CALCULATOR = ROOT / "calculator"
-
 ROUTE_LEGACY = "engine API, legacy builder"
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
-_ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$", re.IGNORECASE)
-_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
-_BUILDKIT_ONLY = re.compile(r"^# builder: buildkit\b", re.M)
-_CONTEXT = re.compile(r"^# context: (\S+)", re.M)
-
-
-def variants(*, builder: str = "legacy", context: str = "calculator") -> list[str]:
-    """The image variants: one folder with a Dockerfile each under dockerfiles/, built from
-    `context` (a Dockerfile that builds from another folder says ``# context: NAME``, as lesson
-    08's say ``# context: pycalc``). Those whose Dockerfile says ``# builder: buildkit`` (lesson
-    09's) are listed only for ``builder="buildkit"``."""
-    found = sorted(p.parent.name for p in DOCKERFILES.glob("*/Dockerfile"))
-    found = [v for v in found if _context(dockerfile(v)) == context]
-    return found if builder == "buildkit" else [v for v in found if not _BUILDKIT_ONLY.search(dockerfile(v))]
-
-
-def _context(text: str) -> str:
-    """The folder a Dockerfile builds from: its ``# context: NAME`` line, else ``calculator``."""
-    found = _CONTEXT.search(text)
-    return found.group(1) if found else "calculator"
-
-
-def dockerfile(variant: str) -> str:
-    """The text of a variant's Dockerfile, to read in a lesson."""
-    return (DOCKERFILES / variant / "Dockerfile").read_text()
 
 
 @dataclass(frozen=True)
@@ -90,6 +63,7 @@ class BuildResult:
     timeline: tuple[StepTime, ...] = field(default=(), repr=False)
     builder: str = "legacy"  # "legacy" or "buildkit"
     route: str = ROUTE_LEGACY  # what served the build: the engine API's legacy builder, its BuildKit, or a CLI
+    legacy_steps: tuple[LegacyStep, ...] = field(default=(), repr=False)  # every step, as the legacy log told it
 
     @property
     def tag(self) -> str:
@@ -103,26 +77,6 @@ class BuildResult:
     @property
     def fully_cached(self) -> bool:
         return self.cached_steps == self.cacheable_steps
-
-
-def stages(variant: str, *, text: str | None = None) -> list[str]:
-    """The named stages of a variant's Dockerfile (or of `text`), in order: ``["build"]``."""
-    text = dockerfile(variant) if text is None else text
-    return [m.group(2) for line in text.splitlines() if (m := _FROM.match(line)) and m.group(2)]
-
-
-def dockerfile_bases(dockerfile: str | Path) -> dict[str, str]:
-    """The ``ARG`` defaults that a ``FROM`` line uses, e.g. ``{"BASE": "ubuntu:24.04"}``."""
-    args: dict[str, str] = {}
-    used: dict[str, str] = {}
-    for line in Path(dockerfile).read_text().splitlines():
-        if m := _ARG.match(line):
-            args.setdefault(m.group(1), m.group(2))
-        elif m := _FROM.match(line):
-            for name, default in args.items():
-                if f"${{{name}}}" in m.group(1) or m.group(1) == f"${name}":
-                    used[name] = default
-    return used
 
 
 def build(variant: str, *, target: str | None = None, tag: str | None = None,
@@ -162,12 +116,7 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
                          buildargs=args, labels=labels, nocache=nocache, platform=platform, secrets=secrets,
                          reporter=report, bases=tuple(bases))
     log: deque[str] = deque(maxlen=4000)
-    timeline: list[StepTime] = []
-    stage_count, stage = 0, None
-    steps = cached = cacheable = 0
-    seen_from = False
-    step_line: str | None = None
-    ours = False
+    parsed = LegacyLog()
     image_id: str | None = None
     started = time.monotonic()
     try:
@@ -181,50 +130,35 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
         for event in stream:
             if "error" in event:
                 log.append(event["error"].rstrip())
-                raise _failed(variant, step_line, event["error"], log)
+                raise _failed(variant, parsed.line, event["error"], log)
             if "aux" in event and "ID" in event["aux"]:
                 image_id = event["aux"]["ID"]
             for line in event.get("stream", "").splitlines():
                 log.append(line)
-                if m := _STEP.match(line):
-                    # The legacy builder appends one LABEL step per build label: not the Dockerfile's.
-                    steps, step_line = int(m.group(2)) - len(labels), line
-                    ours = m.group(3).startswith(f"LABEL {naming.LABEL}")
-                    keyword = m.group(3).split(maxsplit=1)[0].upper() if m.group(3).strip() else ""
-                    now = time.monotonic() - started
-                    _end_last(timeline, now)
-                    if keyword == "FROM":
-                        named = _FROM.match(m.group(3))
-                        stage = named.group(2) if named and named.group(2) else f"stage-{stage_count}"
-                        stage_count += 1
-                    if not ours:
-                        timeline.append(StepTime(stage, m.group(3).strip(), now, now))
-                    seen_from |= keyword == "FROM"
-                    cacheable += not ours and keyword != "FROM" and not (keyword == "ARG" and not seen_from)
+                if parsed.feed(line, time.monotonic() - started):
                     report.status(f"{variant}: {line[:100]}")
-                elif line.strip() == "---> Using cache" and not ours:
-                    cached += 1
-                    timeline[-1] = replace(timeline[-1], cached=True)
-                elif (m := re.match(r"^Successfully built ([0-9a-f]+)$", line)) and not image_id:
-                    image_id = m.group(1)
     except APIError as exc:
-        raise _failed(variant, step_line, exc.explanation or str(exc), log) from None
+        raise _failed(variant, parsed.line, exc.explanation or str(exc), log) from None
     except DockerException as exc:
-        raise _failed(variant, step_line, str(exc), log) from None
+        raise _failed(variant, parsed.line, str(exc), log) from None
     finally:
         report.done()
+    image_id = image_id or parsed.built
     if image_id is None:
-        raise _failed(variant, step_line, "the engine reported no image at the end", log)
+        raise _failed(variant, parsed.line, "the engine reported no image at the end", log)
     seconds = time.monotonic() - started
-    _end_last(timeline, seconds)
-    return _result(client, engine, image_id, tag, seconds=seconds, steps=steps, cached_steps=cached,
-                   cacheable_steps=cacheable, bases=tuple(bases), log=tuple(log), timeline=tuple(timeline))
+    mine = [s for s in parsed.steps if not s.ours]  # the legacy builder appends one LABEL step per build label
+    return _result(client, engine, image_id, tag, seconds=seconds, steps=parsed.total - len(labels) if parsed.steps else 0,
+                   cached_steps=sum(s.cached for s in mine), cacheable_steps=sum(s.cacheable for s in mine),
+                   bases=tuple(bases), log=tuple(log), timeline=_timeline(parsed.steps, seconds),
+                   legacy_steps=tuple(parsed.steps))
 
 
-def _end_last(timeline: list[StepTime], now: float) -> None:
-    """The legacy builder's log says when a step starts: the one before it ends then."""
-    if timeline and timeline[-1].end == timeline[-1].start:
-        timeline[-1] = replace(timeline[-1], end=now)
+def _timeline(steps: list[LegacyStep], seconds: float) -> tuple[StepTime, ...]:
+    """The Dockerfile's steps (dockerlab's label steps left out), each ending where the next
+    step starts: the legacy builder's log says only when a step starts."""
+    ends = [s.start for s in steps[1:]] + [seconds]
+    return tuple(StepTime(s.stage_name, s.instruction, s.start, end, s.cached) for s, end in zip(steps, ends) if not s.ours)
 
 
 def _result(client, engine: EngineInfo, image_id: str, tag: str, **fields) -> BuildResult:

@@ -4,10 +4,25 @@ shows as a short list; they never raise for a wrong answer."""
 
 from __future__ import annotations
 
+import posixpath
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
-from .containers import run
+import docker.errors
+
+from . import experiments, naming
+from .build import build
+from .containers import RunResult, read_file, run
+from .dockerfiles import froms, stages
 from .engine import connect
+from .errors import BuildFailed, DockerlabError, ImageNotFound
+from .filetree import final_files
+from .history import history
+from .python_case import loaded_modules
+from .scan import scan
+from .sizes import image_sizes
+from .units import mb, seconds
 
 __all__ = ["Feedback", "check_predictions", "check_biggest_step", "check_binary_share", "check_ratio", "check_source_ratio", "check_biggest_unneeded_file", "check_image_by_hand", "check_cache_order", "check_secret_gone", "check_html_module"]
 
@@ -62,8 +77,6 @@ def check_biggest_step(answer: str, *, image: str) -> Feedback:
     """Is `answer` (part of an instruction) the build step that made the biggest layer of `image`?
     It must name that step and no other: words that every RUN step shares, such as `/bin/sh -c`
     or `RUN`, do not say which step it is."""
-    from .layers import history
-
     if _unanswered(answer):
         return Feedback(False, ("✗ not answered yet: put part of the biggest step's instruction in `answer`, "
                                 "for example its first few words.",))
@@ -71,9 +84,7 @@ def check_biggest_step(answer: str, *, image: str) -> Feedback:
 
 
 def _biggest_step(answer: str, steps) -> Feedback:
-    """The verdict of `check_biggest_step` on a history table (`layers.history`): the pure part."""
-    from .units import mb
-
+    """The verdict of `check_biggest_step` on a history table (`history.history`): the pure part."""
     biggest = steps.loc[steps["size"].idxmax()]
     words = _squash(answer)
     named = steps[[words in _squash(instruction) or words in _squash(full)
@@ -96,14 +107,9 @@ def _biggest_step(answer: str, steps) -> Feedback:
 def check_binary_share(answer: float, *, image: str, path: str = "/usr/local/bin/calc") -> Feedback:
     """Is `answer` the fraction of `image`'s size that the file at `path` (the calculator) makes,
     to within 1%? It reads the file out of the image and the size of the layer that made it."""
-    from .binary import read_file
-    from .layers import history
-
     if _unanswered(answer):
         return Feedback(False, ("✗ not answered yet: put a fraction in `answer`, the binary's size in bytes "
                                 "divided by the image's.",))
-    from .sizes import image_sizes
-
     image_size = image_sizes(image).unpacked  # what a build's `size` is, on either image store
     steps = history(connect()[0].images.get(image))
     built = steps[steps["instruction"].str.contains(path, regex=False) & steps["instruction"].str.startswith("RUN")]
@@ -113,8 +119,6 @@ def check_binary_share(answer: float, *, image: str, path: str = "/usr/local/bin
 
 def _binary_share(answer, *, image_size: int, binary_size: int, layer_size: int | None, path: str) -> Feedback:
     """The verdict of `check_binary_share` on the three sizes: the pure part."""
-    from .units import mb
-
     actual = binary_size / image_size
     try:
         value = float(answer)
@@ -139,8 +143,6 @@ def _binary_share(answer, *, image_size: int, binary_size: int, layer_size: int 
 def check_source_ratio(answer: float, *, binary: int, source) -> Feedback:
     """Is `answer` how many times bigger the binary (`binary` bytes) is than the Go source it is
     compiled from: the `.go` files of the folder `source`, tests left out? Within 1%."""
-    from pathlib import Path
-
     if _unanswered(answer):
         return Feedback(False, ("✗ not answered yet: put a number in `answer`, the binary's size divided by "
                                 "the source's.",))
@@ -188,9 +190,6 @@ def check_ratio(ratio: float, *, large: int, small: int) -> Feedback:
 def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...], skip_layers: tuple[int, ...] = ()) -> Feedback:
     """Is `answer` the biggest regular file of the final filesystem, `needed` paths aside and
     counting only the files whose surviving copy comes from a layer not in `skip_layers`?"""
-    from .filesystem import final_files
-    from .units import mb
-
     if _unanswered(answer):
         return Feedback(False, ("✗ not answered yet: put the file's path in `answer`, as the table of files shows it.",))
     needed = tuple(p.lstrip("/") for p in needed)
@@ -208,7 +207,7 @@ def check_biggest_unneeded_file(answer: str, *, files, needed: tuple[str, ...], 
         if layers:
             return Feedback(False, (f"✗ /{path} is in layer {layers[-1]}'s files, but a later layer removed it (a whiteout), "
                                     "so it is not in the final filesystem. Look only at the files that survive: "
-                                    "`dockerlab.filesystem.final_files(table)`.",))
+                                    "`dockerlab.filetree.final_files(table)`.",))
         return Feedback(False, (f"✗ there is no file /{path} in the image. Copy a path from the table of files.",))
     if path in needed:
         return Feedback(False, (f"✗ /{path} is needed to run the calculator. Find the biggest file besides it.",))
@@ -227,11 +226,6 @@ def check_image_by_hand(tag: str, *, user: str | None = None, labels: dict[str, 
     """Is `tag` an image written by hand that works: on the engine, labelled as the tutorial's,
     one layer, the calculator as its entrypoint (`expression` prints `expected`), and, when
     given, running as `user` and carrying `labels`?"""
-    import docker.errors
-
-    from . import naming
-    from .errors import DockerlabError
-
     if not isinstance(tag, str) or not tag.strip():
         return Feedback(False, ("✗ not answered yet: put the image's name in `answer` first, for example "
                                 f"`image_name(\"by-hand-nonroot\")` ({naming.image_name('by-hand-nonroot')}).",))
@@ -280,17 +274,6 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
     to main.go: did the second build take the Go toolchain's install step from the cache, and does
     its image run the changed calculator, and is that image bad-order's (one layer, the binary, run as
     `/calc`, as a `FROM scratch` last stage makes it)? `edit` is the change (a fresh one by default)."""
-    import re
-    import tempfile
-    from pathlib import Path
-
-    from . import experiments
-    from .build import build
-    from .containers import RunResult
-    from .errors import BuildFailed, DockerlabError
-    from .naming import image_name
-    from .units import seconds
-
     if not isinstance(dockerfile, str) or "FROM" not in dockerfile.upper():
         return Feedback(False, ("✗ not answered yet: put the text of your Dockerfile in `answer`, a string with its FROM lines.",))
     edit = edit or experiments.one_line_edit()
@@ -300,11 +283,11 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
         try:
             # A build names its variant's stage images as cache sources, and the legacy builder
             # then reuses only their steps: so build and tag each named stage, as `prepare` does.
-            for target in (*re.findall(r"(?im)^\s*FROM\s+\S+\s+AS\s+(\S+)", dockerfile), None):
+            for target in (*stages(text=dockerfile), None):
                 build("cache-exercise", dockerfile=path, target=target)
             with experiments.edited_context(edit) as context:
                 after = build("cache-exercise", dockerfile=path, context=context,
-                              tag=image_name("cache-exercise-edited"))
+                              tag=naming.image_name("cache-exercise-edited"))
         except BuildFailed as exc:
             error = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
             return Feedback(False, (f"✗ it does not build: {exc.step or 'before its first step'}: `{error}`. "
@@ -354,9 +337,8 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
         lines.append("✓ it makes the same image as bad-order's: one layer, the calculator, run as `/calc`")
     else:
         ok = False
-        stages = len(re.findall(r"(?im)^\s*FROM\s", dockerfile))
         why = ("it has a single stage, so its image ships the base, the Go toolchain and the source"
-               if stages < 2 else f"its last stage makes an image of {layers} layers whose entrypoint is `{entrypoint}`")
+               if len(froms(dockerfile)) < 2 else f"its last stage makes an image of {layers} layers whose entrypoint is `{entrypoint}`")
         lines.append(f"✗ it does not make the same image as bad-order's, one layer holding only the calculator: {why}. "
                      "Keep bad-order's last stage as it is: `FROM scratch`, "
                      "`COPY --from=build /usr/local/bin/calc /calc`, `ENTRYPOINT [\"/calc\"]`.")
@@ -367,11 +349,6 @@ def check_cache_order(dockerfile: str, *, edit=None) -> Feedback:
 def check_secret_gone(image: str, *, name: str = ".env") -> Feedback:
     """Is the leak demonstration's secret file `name` absent from `image`, an image that still holds
     the calculator's source in /src (so that it was built from the leaky context)?"""
-    import posixpath
-
-    from .errors import ImageNotFound
-    from .security import scan
-
     if not isinstance(image, str) or not image.strip():
         return Feedback(False, ("✗ not answered yet: put the image's name in `answer`: the `.tag` of your build's result.",))
     try:
@@ -402,8 +379,6 @@ def check_html_module(answer: str, *, image: str) -> Feedback:
     """Is `answer` a module of the standard library that the Python calculator in `image` (lesson
     08) loads with ``--html`` and not without: a file the image carries for that mode alone?
     It runs the app twice under ``python -v`` (`python_case.loaded_modules`) and compares."""
-    from .python_case import loaded_modules
-
     if _unanswered(answer):
         return Feedback(False, ("✗ not answered yet: put a module's name in `answer`, as a string such as `\"json\"`.",))
     return _html_module(answer, html=loaded_modules(image, ["--html", "1+2"]), plain=loaded_modules(image, ["1+2"]))

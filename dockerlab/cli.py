@@ -19,11 +19,13 @@ from typing import Sequence
 from docker.errors import DockerException
 
 from . import naming
-from .bases import TUTORIAL_BASES, kit_load, kit_save, resolve
-from .binary import entrypoint_size
-from .build import build, stages, variants
+from .bases import resolve
+from .build import build
+from .containers import entrypoint_size
+from .dockerfiles import TUTORIAL_BASES, stages, variants
 from .engine import connect
 from .errors import DockerlabError
+from .kit import kit_load, kit_save
 from .preflight import preflight
 from .sizes import image_sizes
 

@@ -1,17 +1,21 @@
-"""Connecting to the Docker engine, and the facts about it that the lessons depend on."""
+"""Connecting to the Docker engine, the facts about it that the lessons depend on, and
+looking an image up on it (`get_image`, `has_image`, `image_required`)."""
 
 from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import docker
-from docker.errors import DockerException
+from docker.errors import DockerException, ImageNotFound as SDKImageNotFound, NotFound
 
-from .errors import EngineUnavailable
+from .errors import EngineUnavailable, ImageNotFound
 
-__all__ = ["EngineInfo", "connect", "image_store", "unavailable_message"]
+__all__ = ["EngineInfo", "connect", "image_store", "unavailable_message", "image_required", "get_image", "has_image",
+           "first_line"]
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
@@ -142,4 +146,36 @@ def _reason(cause: BaseException | str) -> str:
                  "Name or service not known", "timed out"):
         if hint.lower() in text.lower():
             return hint.lower()
-    return text.splitlines()[0][:160] if text else type(cause).__name__
+    return first_line(cause, limit=160)
+
+
+def first_line(cause: object, *, limit: int | None = 200) -> str:
+    """The first line of an error (or of any text), cut to `limit` characters; the error's
+    type when it says nothing."""
+    text = str(cause).strip()
+    return text.splitlines()[0][:limit] if text else type(cause).__name__
+
+
+@contextmanager
+def image_required(image: str) -> Iterator[None]:
+    """Turn the engine's "no such image" for `image`, inside the block, into `ImageNotFound`."""
+    try:
+        yield
+    except SDKImageNotFound:
+        raise ImageNotFound(f"There is no image {image} on this engine. Build it first "
+                            "(the lesson's build cell, or python -m dockerlab prepare).") from None
+
+
+def get_image(client: docker.DockerClient, image: str):
+    """The SDK's Image for `image` (a name or id); `ImageNotFound` when the engine has none."""
+    with image_required(image):
+        return client.images.get(image)
+
+
+def has_image(client: docker.DockerClient, image: str) -> bool:
+    """Does the engine have `image` (a name or id)?"""
+    try:
+        client.images.get(image)
+        return True
+    except NotFound:
+        return False

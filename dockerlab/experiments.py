@@ -2,8 +2,9 @@
 
 `one_line_edit()` makes a change the cache has never seen (a fresh token in the version
 default of main.go); `edited_context()` applies it to a copy of calculator/ in a temporary
-directory, so the repository never changes; `steps()` reads from a build's log which steps came
-from the cache; `discard()` removes the images an experiment made and nothing else.
+directory, so the repository never changes; `steps()` reads from a build's step records
+(`BuildResult.legacy_steps`) which steps came from the cache; `discard()` removes the images an
+experiment made and nothing else.
 
     edit = one_line_edit()
     with edited_context(edit) as context:
@@ -24,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docker
+import pandas as pd
 from docker.errors import APIError, NotFound
 
-from . import naming
-from .build import CALCULATOR, BuildResult
-from .engine import connect
+from .build import BuildResult
+from .dockerfiles import CALCULATOR
+from .engine import connect, has_image
 from .errors import DockerlabError
 
 __all__ = ["Edit", "one_line_edit", "edited_context", "steps", "discard", "busy", "overlap", "REUSED", "RAN", "NEVER"]
@@ -36,10 +38,6 @@ __all__ = ["Edit", "one_line_edit", "edited_context", "steps", "discard", "busy"
 REUSED = "reused"  # the step's image came from the build cache
 RAN = "ran"  # the step ran: no image in the cache matched it
 NEVER = "—"  # ARG before the first FROM, and FROM: steps that never use the cache
-
-_STEP = re.compile(r"^Step (\d+)/\d+ : (.*)$")
-_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
-_NAMED = re.compile(r"^FROM\s+\S+\s+AS\s+(\S+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -85,37 +83,19 @@ def edited_context(edit: Edit, *, source: str | Path = CALCULATOR) -> Iterator[P
         yield context
 
 
-def steps(result: BuildResult, *, stage: str | None = None):
+def steps(result: BuildResult, *, stage: str | None = None) -> pd.DataFrame:
     """One row per step of the Dockerfile (dockerlab's own label steps left out): its number,
     its instruction, and whether it was `REUSED` from the cache, `RAN`, or can `NEVER` use it.
     `stage` keeps only the steps of the stage of that name (``FROM ... AS name``)."""
-    import pandas as pd
-
-    rows: list[dict] = []
-    seen_from = False
-    current: str | None = None
-    for line in result.log:
-        if m := _STEP.match(line):
-            instruction = m.group(2).strip()
-            if instruction.startswith(f"LABEL {naming.LABEL}"):
-                break  # the labels dockerlab appends come last
-            keyword = instruction.split(maxsplit=1)[0].upper() if instruction else ""
-            if keyword == "FROM":
-                as_name = _NAMED.match(instruction)
-                current = as_name.group(1) if as_name else None
-            seen_from |= keyword == "FROM"
-            never = keyword == "FROM" or (keyword == "ARG" and not seen_from)
-            rows.append({"step": int(m.group(1)), "instruction": instruction, "cache": NEVER if never else RAN,
-                         "stage": current})
-        elif line.strip() == "---> Using cache" and rows:
-            rows[-1]["cache"] = REUSED
+    mine = [s for s in result.legacy_steps if not s.ours]
     if stage is not None:
-        named = list(dict.fromkeys(row["stage"] for row in rows if row["stage"]))
+        named = list(dict.fromkeys(s.stage for s in mine if s.stage))
         if stage not in named:
             raise DockerlabError(f"This build has no stage named {stage!r}; its named stages: {', '.join(named) or 'none'}.")
-        rows = [row for row in rows if row["stage"] == stage]
-    return pd.DataFrame([{k: v for k, v in row.items() if k != "stage"} for row in rows],
-                        columns=["step", "instruction", "cache"])
+        mine = [s for s in mine if s.stage == stage]
+    rows = [{"step": s.number, "instruction": s.instruction, "cache": REUSED if s.cached else RAN if s.cacheable else NEVER}
+            for s in mine]
+    return pd.DataFrame(rows, columns=["step", "instruction", "cache"])
 
 
 def discard(*results: BuildResult, client: docker.DockerClient | None = None) -> int:
@@ -137,30 +117,13 @@ def discard(*results: BuildResult, client: docker.DockerClient | None = None) ->
                 client.images.remove(image_id, noprune=True)  # refused if another image builds on it
             except (NotFound, APIError):
                 pass
-        removed += sum(not _exists(client, image_id) for image_id in _made(result))
+        removed += sum(not has_image(client, image_id) for image_id in _made(result))
     return removed
 
 
-def _exists(client: docker.DockerClient, image_id: str) -> bool:
-    try:
-        client.images.get(image_id)
-        return True
-    except NotFound:
-        return False
-
-
 def _made(result: BuildResult) -> list[str]:
-    """The ids of the images a build made, in order, from its log."""
-    made: list[str] = []
-    keyword, cached = "", False
-    for line in result.log:
-        if m := _STEP.match(line):
-            keyword, cached = (m.group(2).split(maxsplit=1) or [""])[0].upper(), False
-        elif line.strip() == "---> Using cache":
-            cached = True
-        elif (m := _IMAGE.match(line)) and keyword != "FROM" and not cached:
-            made.append(m.group(1))
-    return made
+    """The ids of the images a build made, in order: each step that ran, but FROM."""
+    return [s.image_id for s in result.legacy_steps if s.image_id and not s.cached and s.keyword != "FROM"]
 
 
 def busy(timeline, stage: str) -> list[tuple[float, float]]:

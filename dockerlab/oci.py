@@ -1,40 +1,29 @@
-"""Writing an image archive by hand: one layer, one config, no Dockerfile and no builder.
+"""Writing an image archive by hand (one layer, one config, no Dockerfile, no builder), and loading it.
 
-An image is three kinds of documents, tied together by sha256 digests:
+An image is three kinds of documents, tied together by sha256 digests: a **layer** (a tar of
+files; here one, uncompressed, so its digest is its diff_id), a **config** (JSON: the platform,
+how to run, the layers' diff_ids, a history), and an index of them, in one of two layouts:
 
-- a **layer**: a tar of files (here exactly one, uncompressed, so its digest is its diff_id);
-- a **config**: JSON with the platform, how to run (Entrypoint, User, Env, Labels), the layers'
-  diff_ids and a history;
-- an index of them, in one of two layouts:
-  - ``"docker"`` (docker-archive, what ``docker save`` writes up to engine 24):
-    ``manifest.json``, ``<config hex>.json``, ``<layer hex>/layer.tar``;
-  - ``"oci"`` (OCI image layout, what ``docker save`` writes from engine 25):
-    ``oci-layout``, ``index.json``, ``blobs/sha256/<hex>`` for the manifest, config and layer,
-    plus (unless ``docker_manifest=False``) the compatibility ``manifest.json`` that Docker 25+
-    writes beside them for older tools.
+- ``"docker"`` (docker-archive, what ``docker save`` writes up to engine 24): ``manifest.json``,
+  ``<config hex>.json``, ``<layer hex>/layer.tar``;
+- ``"oci"`` (OCI image layout, ``docker save`` from engine 25): ``oci-layout``, ``index.json``,
+  ``blobs/sha256/<hex>`` for the manifest, config and layer, plus (unless
+  ``docker_manifest=False``) the compatibility ``manifest.json`` Docker 25+ writes for older tools.
 
 Everything is written deterministically (mtime 0, uid/gid 0, sorted entries, USTAR headers,
 canonical JSON): the same inputs give the same bytes, and so the same digests, every time.
 
-``load()`` hands an archive to the engine through the SDK. Engines before 25 (API 1.44) load only
-docker-archives: they read ``manifest.json`` and know nothing of ``index.json``. An OCI layout
-that carries the compatibility ``manifest.json`` therefore loads there as a docker-archive; one
-without it is refused before it is sent (`OCILayoutUnsupported`), with a message that says so
-instead of the engine's "open .../blobs/json: no such file or directory".
-
-Errors, all `DockerlabError`::
-
-    DockerlabError
-    ├── ImageSpecError          write_image was given something an image cannot hold
-    ├── OCILayoutUnsupported    an OCI layout, and an engine older than 25
-    └── LoadFailed              the engine refused the archive (its reason is quoted)
+``load()`` hands an archive to the engine through the SDK. Engines on the classic image store
+read only ``manifest.json``; an OCI layout without it that the engine refuses raises
+`OCILayoutUnsupported`, which says so instead of the engine's "open .../blobs/json: no such
+file or directory". The errors live in `dockerlab.errors`; reading an archive back (`members`,
+`read_json`, `layer_headers`) is `dockerlab.archive`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
 import os
 import platform
@@ -43,18 +32,15 @@ import re
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Literal
+from typing import Any, BinaryIO, Literal
 
-from . import naming
-from .errors import ArchiveError, DockerlabError
-
-if TYPE_CHECKING:
-    import pandas as pd
+from . import archive, naming
+from .errors import ArchiveError, DockerlabError, ImageSpecError, LoadFailed, OCILayoutUnsupported
 
 __all__ = [
     "ImageManifest", "ImageSpecError", "OCILayoutUnsupported", "LoadFailed",
     "MEDIA_MANIFEST", "MEDIA_CONFIG", "MEDIA_LAYER", "MEDIA_INDEX",
-    "write_image", "layer_tar", "load", "members", "read_json", "layer_headers", "engine_loads_oci",
+    "write_image", "layer_tar", "load", "engine_loads_oci",
     "saved_config_digest", "full_name",
 ]
 
@@ -68,18 +54,6 @@ CREATED_BY = "dockerlab.oci.write_image: no Dockerfile, no builder"
 _GOARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm",
            "i386": "386", "i686": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
 _TAG = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
-class ImageSpecError(DockerlabError):
-    """`write_image` was given files, an entrypoint, a tag or a layout that cannot make an image."""
-
-
-class OCILayoutUnsupported(DockerlabError):
-    """The engine refused an OCI image layout that has no compatibility manifest.json."""
-
-
-class LoadFailed(DockerlabError):
-    """The engine refused to load an archive; the message quotes its reason."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +92,7 @@ def _entries(files: dict[str, Any]) -> list[tuple[str, bytes, int]]:
         content, mode = value if isinstance(value, tuple) else (value, 0o644)
         if not isinstance(content, (bytes, bytearray)):
             raise ImageSpecError(f"The content of {path!r} is a {type(content).__name__}, not bytes. "
-                                 "Read binaries with open(..., 'rb') or dockerlab.binary.read_file().")
+                                 "Read binaries with open(..., 'rb') or dockerlab.containers.read_file().")
         if not isinstance(mode, int) or not 0 <= mode <= 0o7777:
             raise ImageSpecError(f"The mode of {path!r} is {mode!r}; give permission bits such as 0o755.")
         name = posixpath.normpath("/" + str(path)).lstrip("/") if isinstance(path, str) else ""
@@ -176,22 +150,16 @@ def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _info(name: str, *, size: int = 0, mode: int = 0o644, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.size, info.mode, info.type = size, mode, kind
-    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-    return info
-
-
 def _tar(entries: list[tuple[str, bytes | None, int]]) -> bytes:
-    """A USTAR tar of (name, content or None for a directory, mode), in the order given."""
+    """A USTAR tar of (name, content or None for a directory, mode), in the order given, mtime 0, owner 0:0."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name, content, mode in entries:
-            if content is None:
-                tar.addfile(_info(name + "/", mode=mode, kind=tarfile.DIRTYPE))
-            else:
-                tar.addfile(_info(name, size=len(content), mode=mode), io.BytesIO(content))
+            info = tarfile.TarInfo(name if content is not None else name + "/")
+            info.type = tarfile.REGTYPE if content is not None else tarfile.DIRTYPE
+            info.size, info.mode = len(content or b""), mode
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            tar.addfile(info, io.BytesIO(content) if content is not None else None)
     return buffer.getvalue()
 
 
@@ -217,14 +185,9 @@ def _config(*, architecture: str, entrypoint: list[str], user: str | None, env: 
         run["User"] = str(user)
     if env:
         run["Env"] = list(env)
-    return {
-        "architecture": architecture,
-        "os": "linux",
-        "created": EPOCH,
-        "config": run,
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        "history": [{"created": EPOCH, "created_by": CREATED_BY}],
-    }
+    return {"architecture": architecture, "os": "linux", "created": EPOCH, "config": run,
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+            "history": [{"created": EPOCH, "created_by": CREATED_BY}]}
 
 
 def write_image(path_or_fileobj: str | os.PathLike | BinaryIO, *, files: dict[str, bytes | tuple[bytes, int]],
@@ -269,20 +232,16 @@ def write_image(path_or_fileobj: str | os.PathLike | BinaryIO, *, files: dict[st
                    (f"{layer_hex}/layer.tar", layer, 0o644), ("manifest.json", compat, 0o644)]
     else:
         manifest = _canonical({
-            "schemaVersion": 2,
-            "mediaType": MEDIA_MANIFEST,
+            "schemaVersion": 2, "mediaType": MEDIA_MANIFEST,
             "config": {"mediaType": MEDIA_CONFIG, "digest": config_digest, "size": len(config)},
-            "layers": [{"mediaType": MEDIA_LAYER, "digest": diff_id, "size": len(layer)}],
-        })
+            "layers": [{"mediaType": MEDIA_LAYER, "digest": diff_id, "size": len(layer)}]})
         manifest_digest, manifest_size = _digest(manifest), len(manifest)
         short = tag.rpartition(":")[2]
         index = _canonical({
-            "schemaVersion": 2,
-            "mediaType": MEDIA_INDEX,
+            "schemaVersion": 2, "mediaType": MEDIA_INDEX,
             "manifests": [{"mediaType": MEDIA_MANIFEST, "digest": manifest_digest, "size": manifest_size,
                            "annotations": {"io.containerd.image.name": full_name(tag),
-                                           "org.opencontainers.image.ref.name": short}}],
-        })
+                                           "org.opencontainers.image.ref.name": short}}]})
         compat = _canonical([{"Config": f"blobs/sha256/{config_hex}",
                                "Layers": [f"blobs/sha256/{layer_hex}"], "RepoTags": [tag]}])
         blobs = {config_hex: config, layer_hex: layer, manifest_digest.split(":")[1]: manifest}
@@ -292,13 +251,13 @@ def write_image(path_or_fileobj: str | os.PathLike | BinaryIO, *, files: dict[st
                    ("oci-layout", _canonical({"imageLayoutVersion": "1.0.0"}), 0o644)]
         if docker_manifest:
             entries.append(("manifest.json", compat, 0o644))
-    archive = _tar(sorted(entries, key=lambda e: e[0]))
+    data = _tar(sorted(entries, key=lambda e: e[0]))
 
     if hasattr(path_or_fileobj, "write"):
-        path_or_fileobj.write(archive)  # type: ignore[union-attr]
+        path_or_fileobj.write(data)  # type: ignore[union-attr]
     else:
         try:
-            Path(path_or_fileobj).write_bytes(archive)
+            Path(path_or_fileobj).write_bytes(data)
         except OSError as exc:
             raise DockerlabError(f"Could not write the archive to {str(path_or_fileobj)!r} ({exc.strerror}). "
                                  "Create its folder first, or pick a path you can write to.") from None
@@ -306,115 +265,7 @@ def write_image(path_or_fileobj: str | os.PathLike | BinaryIO, *, files: dict[st
                          config_digest=config_digest, config_size=len(config),
                          layer_digest=diff_id, layer_size=len(layer), diff_id=diff_id,
                          manifest_digest=manifest_digest, manifest_size=manifest_size,
-                         archive_digest=_digest(archive), archive_size=len(archive))
-
-
-# --- reading an archive back ------------------------------------------------------------
-
-def _open_tar(path: str | os.PathLike) -> tarfile.TarFile:
-    path = Path(path)
-    if not path.is_file():
-        raise ArchiveError(f"There is no archive at {str(path)!r}; write one with write_image() first.")
-    try:
-        return tarfile.open(path, mode="r:")
-    except tarfile.TarError as exc:
-        raise ArchiveError(f"{str(path)!r} is not a tar archive ({exc}); write it with write_image().") from None
-
-
-def members(path: str | os.PathLike) -> list[tuple[str, int]]:
-    """(name, size) of each entry of an archive, in order: what `tar tvf` would list."""
-    with _open_tar(path) as tar:
-        return [(m.name, m.size) for m in tar.getmembers()]
-
-
-def read_json(path: str | os.PathLike, name: str) -> Any:
-    """The JSON document stored as `name` in an archive (``manifest.json``, ``index.json``, a blob)."""
-    with _open_tar(path) as tar:
-        try:
-            body = tar.extractfile(name.lstrip("/"))
-        except KeyError:
-            raise ArchiveError(f"{str(path)!r} has no entry {name!r}; its entries: "
-                               f"{', '.join(tar.getnames()[:8])}.") from None
-        if body is None:
-            raise ArchiveError(f"{name!r} in {str(path)!r} is not a regular file.")
-        return json.loads(body.read())
-
-
-def layer_headers(source: Any) -> "pd.DataFrame":
-    """The tar header of every entry of every layer, as written: an SDK ``Image`` or an archive path.
-
-    `dockerlab.layers.files()` reads what the entries *are*; this reads how they were *written*
-    (raw mode with its file-type bits, mtime, owner names, the header's magic), which is what
-    makes two layers with the same files have different digests. One row per entry; ``blob`` is
-    the archive member that holds the layer, ``blob_size`` its size in bytes.
-    """
-    import datetime
-
-    import pandas as pd
-
-    from .layers import _ChunkReader, _docker_chunks
-
-    if hasattr(source, "save") and hasattr(source, "history"):
-        stream: Any = io.BufferedReader(_ChunkReader(_docker_chunks(source)), 1 << 16)
-    else:
-        _open_tar(source).close()
-        stream = Path(source).open("rb")
-    magics = {b"ustar\x0000": "ustar", b"ustar  \x00": "GNU"}
-    rows = []
-    with stream, tarfile.open(fileobj=stream, mode="r|") as outer:
-        for member in outer:
-            if not member.isreg() or member.size < 1024:
-                continue
-            body: Any = outer.extractfile(member)
-            head = body.read(512)
-            compression = _COMPRESSIONS.get(head[:2]) or _COMPRESSIONS.get(head[:4])
-            if compression:  # the containerd store saves layers as it keeps them, compressed
-                blob = body
-                raw = itertools.chain([head], iter(lambda: blob.read(1 << 16), b""))
-                body = _decompressed(io.BufferedReader(_ChunkReader(raw)), compression)
-                head = body.read(512)
-            if head[257:262] != b"ustar":
-                continue  # JSON documents: not a layer tar
-            magic = magics.get(head[257:265], repr(head[257:265]))
-            read = [len(head)]
-
-            def rest(body=body, read=read) -> Iterator[bytes]:
-                while chunk := body.read(1 << 16):
-                    read[0] += len(chunk)
-                    yield chunk
-
-            first = len(rows)
-            with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(itertools.chain([head], rest()))), mode="r|") as layer:
-                for info in layer:
-                    rows.append({
-                        "blob": member.name, "blob_size": member.size, "compression": compression or "none",
-                        "name": info.name,
-                        "size": info.size, "mode": f"{info.mode:#o}", "uid": info.uid, "gid": info.gid,
-                        "uname": info.uname, "gname": info.gname,
-                        "mtime": datetime.datetime.fromtimestamp(info.mtime, datetime.timezone.utc)
-                                 .strftime("%Y-%m-%d %H:%M:%S"),
-                        "format": magic + (" + pax" if info.pax_headers else ""),
-                    })
-                for chunk in rest():  # the end blocks and padding: the tar's whole length
-                    pass
-            for row in rows[first:]:
-                row["tar_size"] = read[0]
-    return pd.DataFrame(rows, columns=["blob", "blob_size", "compression", "tar_size", "name", "size", "mode",
-                                       "uid", "gid", "uname", "gname", "mtime", "format"])
-
-
-_COMPRESSIONS = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
-
-
-def _decompressed(stream: BinaryIO, compression: str) -> BinaryIO:
-    """A layer blob, read decompressed."""
-    if compression == "gzip":
-        import gzip
-
-        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
-    import zstandard
-
-    return zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)  # type: ignore[return-value]
+                         archive_digest=_digest(data), archive_size=len(data))
 
 
 # --- loading ----------------------------------------------------------------------------
@@ -433,19 +284,11 @@ def engine_loads_oci(engine: Any) -> bool:
 def saved_config_digest(image: Any) -> str:
     """The digest of the config an engine gives back for `image` (an SDK Image) in `docker save`:
     the config it keeps, whatever its image store names the image by."""
-    from .layers import _docker_chunks, _ChunkReader
-
-    with tarfile.open(fileobj=_ChunkReader(_docker_chunks(image)), mode="r|") as tar:
-        docs = {}
-        for member in tar:
-            if member.isfile() and member.size <= 1 << 20:
-                docs[member.name] = tar.extractfile(member).read()  # type: ignore[union-attr]
-    try:
-        config = json.loads(docs["manifest.json"])[0]["Config"]
-        return _digest(docs[config])
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise ArchiveError(f"The engine's save of {image.id} has no readable manifest.json and config; "
-                           "save it again with `docker save`.") from None
+    found = archive.read(image)
+    config = found.config_name(found.manifest())
+    if config not in found.raw:
+        raise ArchiveError(f"The engine's save of {image.id} has no config {config!r}; save it again with `docker save`.")
+    return _digest(found.raw[config])
 
 
 def load(path: str | os.PathLike, *, client: Any = None) -> list[str]:
@@ -458,8 +301,7 @@ def load(path: str | os.PathLike, *, client: Any = None) -> list[str]:
         from .engine import connect
 
         client = connect()[0]
-    with _open_tar(path) as tar:
-        names = set(tar.getnames())
+    names = {name for name, _ in archive.members(path)}
     oci_only = "manifest.json" not in names and ("oci-layout" in names or "index.json" in names)
     if "manifest.json" not in names and not oci_only:
         raise ArchiveError(f"{str(path)!r} has neither manifest.json nor index.json: it is not an image "
@@ -467,8 +309,8 @@ def load(path: str | os.PathLike, *, client: Any = None) -> list[str]:
     import docker.errors
 
     try:
-        with open(path, "rb") as archive:
-            images = client.images.load(archive)
+        with open(path, "rb") as stream:
+            images = client.images.load(stream)
     except (docker.errors.APIError, docker.errors.ImageLoadError) as exc:
         reason = re.sub(r"docker-import-\d+", "docker-import-…", getattr(exc, "explanation", None) or str(exc))
         if oci_only:

@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .filesystem import final_files
+from .errors import UsageError
+from .filetree import dir_sizes
 
-__all__ = ["sizes", "layers", "segment_label", "top_dirs", "dir_sizes", "shorten", "timeline"]
+__all__ = ["sizes", "layers", "segment_label", "top_dirs", "shorten", "timeline"]
 
 _MB = 1e6
 _LABEL_SHARE = 0.05  # layers() labels layers bigger than this share of the biggest image
@@ -46,7 +47,7 @@ def sizes(images: Mapping[str, int] | pd.Series, *, ax: Axes | None = None) -> A
     carries its value, and, when under 1 % of the longest, the share of it that it is."""
     series = pd.Series(images, dtype="float64") if not isinstance(images, pd.Series) else images.astype("float64")
     if series.empty:
-        raise ValueError("sizes() needs at least one image: pass {name: size_in_bytes}.")
+        raise UsageError("sizes() needs at least one image: pass {name: size_in_bytes}.")
     ax = _axes(ax, len(series))
     names = [str(n) for n in series.index]
     mb = [max(v, 0.0) / _MB for v in series.to_numpy()]
@@ -86,7 +87,7 @@ def layers(tables: Mapping[str, pd.DataFrame], *, ax: Axes | None = None) -> Axe
     the segment.
     """
     if not tables:
-        raise ValueError("layers() needs at least one image: pass {name: layers DataFrame}.")
+        raise UsageError("layers() needs at least one image: pass {name: layers DataFrame}.")
     ax = _axes(ax, len(tables), width=10.0)
     totals = {name: float(df["size"].sum()) for name, df in tables.items()}
     biggest = max(max(totals.values()), 1.0)
@@ -133,28 +134,6 @@ def _fit_inside(ax: Axes, labels: list) -> None:
             text.set_text("")
 
 
-def dir_sizes(files_df: pd.DataFrame, *, depth: int = 2) -> pd.DataFrame:
-    """Sizes of the directories at `depth` in the image's final filesystem (columns dir, size, files).
-
-    The final filesystem keeps the last layer's entry of each path, without what a later layer
-    removed: whiteouts, opaque directories, and directories replaced by a file or link.
-    Files above `depth` count for their own directory (``/`` for the top level).
-    """
-    if depth < 1:
-        raise ValueError(f"depth={depth} must be 1 or more (1: /usr, 2: /usr/lib, ...).")
-    rows: dict[str, list[int]] = {}
-    final = final_files(files_df)
-    for path, size in final.loc[final["type"] == "file", ["path", "size"]].itertuples(index=False):
-        parts = path.split("/")
-        key = "/" + "/".join(parts[: min(depth, len(parts) - 1)])
-        entry = rows.setdefault(key, [0, 0])
-        entry[0] += int(size)
-        entry[1] += 1
-    frame = pd.DataFrame([(d, s, n) for d, (s, n) in rows.items()], columns=["dir", "size", "files"])
-    frame = frame.astype({"dir": "object", "size": "int64", "files": "int64"})
-    return frame.sort_values(["size", "dir"], ascending=[False, True], ignore_index=True)
-
-
 def top_dirs(files_df: pd.DataFrame, *, depth: int = 2, n: int = 12, ax: Axes | None = None) -> Axes:
     """The `n` biggest directories at `depth` of the final filesystem, in MB, biggest on top."""
     table = dir_sizes(files_df, depth=depth).head(n)
@@ -179,7 +158,7 @@ def timeline(steps, *, ax: Axes | None = None, title: str = "Build steps over ti
     ``timeline``): anything with stage, instruction, start, end and cached."""
     steps = sorted(steps, key=lambda s: (s.start, s.end))
     if not steps:
-        raise ValueError("timeline() needs at least one step: pass a build's `timeline`.")
+        raise UsageError("timeline() needs at least one step: pass a build's `timeline`.")
     ax = _axes(ax, len(steps), width=10.0)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     stages = list(dict.fromkeys(str(s.stage) for s in steps))

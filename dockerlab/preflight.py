@@ -6,9 +6,11 @@ import shutil
 from dataclasses import dataclass
 
 from . import naming
-from .bases import TUTORIAL_BASES, find_kit, standin_name
+from .dockerfiles import TUTORIAL_BASES
 from .engine import connect
 from .errors import EngineUnavailable
+from .kit import find_kit
+from .standin import standin_name
 
 __all__ = ["Check", "preflight", "MIN_FREE_BYTES"]
 

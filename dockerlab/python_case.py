@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .build import ROOT
+from .dockerfiles import ROOT
 from .containers import run
 from .errors import DockerlabError
-from .filesystem import final_files
+from .filetree import final_files
 
 __all__ = ["PYCALC", "WHEELHOUSE", "REQUIREMENTS", "VARIANTS", "Sources", "fetch_sources", "build_requires",
            "sdist_files", "loaded_modules", "parse_verbose", "part_of", "parts", "PARTS"]

@@ -3,7 +3,7 @@
     python scripts/report_index.py OUTPUT
 
 It reads what ``scripts/tutorial.sh`` left in OUTPUT: ``run.json`` (written by
-``dockerlab.headless``: this run's notebooks, each with its status and seconds), the executed
+``scripts/headless.py``: this run's notebooks, each with its status and seconds), the executed
 notebooks it names, and ``images.json`` (``python -m dockerlab images --json``). The page shows
 each lesson's status, its run time, the time its first cell states and a reading estimate (see
 `estimate_minutes`), with a link to its executed HTML; the tutorial's images with their sizes

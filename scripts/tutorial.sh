@@ -21,8 +21,8 @@ if ! .venv/bin/python -m dockerlab prepare 2>&1 | tee "$out/prepare.log"; then
     status=1
     touch "$out/prepare.failed"
 fi
-# One process runs every notebook in order, each in a fresh kernel (see dockerlab/headless.py).
-.venv/bin/python -m dockerlab.headless --html "$out" notebooks/[0-9][0-9]-*.ipynb || status=1
+# One process runs every notebook in order, each in a fresh kernel (see scripts/headless.py).
+.venv/bin/python scripts/headless.py --html "$out" notebooks/[0-9][0-9]-*.ipynb || status=1
 # The images the run made, with their sizes, for the report.
 .venv/bin/python -m dockerlab images --json >"$out/images.json" || rm -f "$out/images.json"
 .venv/bin/python scripts/report_index.py "$out"

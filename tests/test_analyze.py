@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
-
-from dockerlab.sizes import unpacked_size
+from archives import SavedImage, docker_archive, tar_bytes
 
 from dockerlab.analyze import Analysis, analyze, rules
 from dockerlab.errors import ArchiveError, ImageNotFound
-from dockerlab.layers import WastedPath
+from dockerlab.filetree import WastedPath
+from dockerlab.sizes import unpacked_size
 
 ROOT = Path(__file__).resolve().parents[1]
 DIVE = Path(sys.executable).parent / "dive"
@@ -24,51 +21,13 @@ JSON_KEYS = ["size_bytes", "user_size_bytes", "wasted_bytes", "reclaimable_bytes
              "user_wasted_ratio", "layers", "top_wasted"]
 
 
-# --- a tiny docker-archive builder -----------------------------------------------------------
-
-def layer_tar(files: dict[str, bytes | None]) -> bytes:
-    """An uncompressed layer tar; a value of None makes a directory."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            if data is None:
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-            else:
-                info.size = len(data)
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-    return out.getvalue()
-
-
-def member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
-
-
-def archive(path: Path, layers: list[bytes], history: list[dict] | None, *, config: bool = True) -> Path:
-    """A ``docker save`` (engine <= 24) archive of `layers`, with `history` in its config."""
-    ids = [hashlib.sha256(b + bytes([i])).hexdigest() for i, b in enumerate(layers)]
-    body: dict = {"architecture": "amd64", "os": "linux", "config": {},
-                  "rootfs": {"type": "layers", "diff_ids": [f"sha256:{i}" for i in ids]}}
-    if history is not None:
-        body["history"] = history
-    conf = json.dumps(body).encode()
-    with tarfile.open(path, "w") as tar:
-        for lid, data in zip(ids, layers):
-            member(tar, f"{lid}/layer.tar", data)
-        if config:
-            member(tar, "config.json", conf)
-        member(tar, "manifest.json", json.dumps([{"Config": "config.json", "RepoTags": ["lab:t"],
-                                                  "Layers": [f"{i}/layer.tar" for i in ids]}]).encode())
-    return path
-
+# --- archives -------------------------------------------------------------------------------
 
 LAYERS = [
-    layer_tar({"etc/": None, "etc/conf": b"c" * 100, "big": b"B" * 1000}),
-    layer_tar({"app/": None, "app/tool": b"t" * 400, "big": b"B" * 1000}),
-    layer_tar({}),  # an empty layer (WORKDIR of a directory that exists)
-    layer_tar({"etc/": None, "etc/conf": b"C" * 120}),
+    tar_bytes([("dir", "etc/"), ("file", "etc/conf", b"c" * 100), ("file", "big", b"B" * 1000)]),
+    tar_bytes([("dir", "app/"), ("file", "app/tool", b"t" * 400), ("file", "big", b"B" * 1000)]),
+    tar_bytes([]),  # an empty layer (WORKDIR of a directory that exists)
+    tar_bytes([("dir", "etc/"), ("file", "etc/conf", b"C" * 120)]),
 ]
 HISTORY = [
     {"created_by": "", "comment": "Imported from -"},
@@ -83,25 +42,15 @@ HISTORY = [
 
 @pytest.fixture
 def saved(tmp_path: Path) -> Path:
-    return archive(tmp_path / "image.tar", LAYERS, HISTORY)
+    return docker_archive(tmp_path / "image.tar", LAYERS, history=HISTORY)
 
 
 def fake_client(path: Path, records: list[dict]):
     """A stand-in for docker.DockerClient: images.get(name) gives an Image that saves `path`."""
 
-    class Image:
-        id = "sha256:fake"
-
-        def save(self, chunk_size: int = 2 << 20, named: bool = False):
-            with path.open("rb") as fh:
-                yield from iter(lambda: fh.read(chunk_size), b"")
-
-        def history(self) -> list[dict]:
-            return records
-
     class Images:
-        def get(self, name: str) -> Image:
-            return Image()
+        def get(self, name: str) -> SavedImage:
+            return SavedImage(path, records)
 
     class Client:
         images = Images()
@@ -134,14 +83,14 @@ def test_archive_numbers_and_layers(saved: Path) -> None:
 
 
 def test_archive_without_history_or_config(tmp_path: Path) -> None:
-    bare = analyze(archive(tmp_path / "a.tar", LAYERS, None))
+    bare = analyze(docker_archive(tmp_path / "a.tar", LAYERS, history=None))
     assert [t for _, _, t in bare.layers] == ["", "", "", ""]
-    assert len(analyze(archive(tmp_path / "b.tar", LAYERS, None, config=False)).layers) == 4
+    assert len(analyze(docker_archive(tmp_path / "b.tar", LAYERS, history=None, config=False)).layers) == 4
 
 
 def test_top_wasted_keeps_ten(tmp_path: Path) -> None:
-    many = {f"f{k:02d}": bytes(10 + k) for k in range(15)}
-    result = analyze(archive(tmp_path / "many.tar", [layer_tar(many), layer_tar(many)], None))
+    many = tar_bytes([("file", f"f{k:02d}", bytes(10 + k)) for k in range(15)])
+    result = analyze(docker_archive(tmp_path / "many.tar", [many], [0, 0], history=None))
     assert len(result.top_wasted) == 10
     assert result.top_wasted[0] == WastedPath("f14", 2, 48, 24, 24)
 
@@ -162,7 +111,7 @@ def test_engine_path_matches_history_to_layers(saved: Path) -> None:
 
 
 def test_engine_path_without_config_guesses(tmp_path: Path) -> None:
-    path = archive(tmp_path / "noconf.tar", LAYERS, None, config=False)
+    path = docker_archive(tmp_path / "noconf.tar", LAYERS, history=None, config=False)
     records = engine_records(HISTORY, {0: 1100, 2: 1400, 5: 120})
     texts = [t for _, _, t in analyze("lab:t", client=fake_client(path, records)).layers]
     assert len(texts) == 4 and texts[-1] == "COPY file:0123 in /etc/conf"  # newest layers line up

@@ -1,4 +1,4 @@
-"""dockerlab.bases on the real engine: offline-first resolution, kits, honest names."""
+"""dockerlab.bases, .kit and .standin on the real engine: offline-first resolution, kits, honest names."""
 
 import os
 import platform
@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import dockerlab
-from dockerlab import bases
+from dockerlab import bases, kit, standin
 from dockerlab.progress import SilentReporter
 
 
@@ -50,10 +50,10 @@ def test_kit_round_trip(engine, tmp_path, test_prefix, cleanup):
     base = bases.resolve("ubuntu:24.04", client=client, reporter=SilentReporter())
     client.images.get(base.ref).tag(f"{test_prefix}kit-probe", "latest")
     cleanup.append(f"{test_prefix}kit-probe:latest")
-    kit = tmp_path / "kit.tar"
-    names = bases.kit_save(kit, client=client, reporter=SilentReporter())
-    assert base.ref in names and kit.stat().st_size > base.size / 2
-    loaded = bases.kit_load(kit, client=client)
+    archive = tmp_path / "kit.tar"
+    names = kit.kit_save(archive, client=client, reporter=SilentReporter())
+    assert base.ref in names and archive.stat().st_size > base.size / 2
+    loaded = kit.kit_load(archive, client=client)
     assert base.ref in loaded
 
 
@@ -62,16 +62,16 @@ def test_kit_load_of_a_bad_file_is_explained(engine, tmp_path):
     bad = tmp_path / "kit.tar"
     bad.write_text("not an archive")
     with pytest.raises(dockerlab.KitError, match="not an image archive"):
-        bases.kit_load(bad, client=client)
+        kit.kit_load(bad, client=client)
     with pytest.raises(dockerlab.KitError, match="No kit archive"):
-        bases.kit_load(tmp_path / "missing.tar", client=client)
+        kit.kit_load(tmp_path / "missing.tar", client=client)
 
 
 def test_standin_gets_the_official_images_apt_and_dpkg_settings(tmp_path):
     (tmp_path / "var/cache/apt/archives").mkdir(parents=True)
     (tmp_path / "var/cache/apt/archives/left.deb").write_text("x")
     (tmp_path / "var/cache/apt/archives/partial").mkdir()
-    bases._dress_like_official_images(tmp_path)
+    standin._dress_like_official_images(tmp_path)
     assert not (tmp_path / "var/cache/apt/archives/left.deb").exists()
     assert (tmp_path / "var/cache/apt/archives/partial").is_dir()  # apt needs it; only files go
     assert (tmp_path / "etc/dpkg/dpkg.cfg.d/docker-apt-speedup").read_text() == "force-unsafe-io\n"
@@ -83,9 +83,9 @@ def test_standin_gets_the_official_images_apt_and_dpkg_settings(tmp_path):
 def test_bootstrap_from_debian_packages_when_nothing_else_serves(engine, monkeypatch, tmp_path):
     """The offline path itself: no local image, no registry, no kit -> debootstrap, named as Debian."""
     client, _ = engine
-    monkeypatch.setattr(bases, "STANDIN_REPO", "dockerlab-test/debian")
+    monkeypatch.setattr(standin, "STANDIN_REPO", "dockerlab-test/debian")
     monkeypatch.setenv("DOCKERLAB_KIT", str(tmp_path / "no-kit.tar"))
-    ref = bases.standin_name("ubuntu:24.04")
+    ref = standin.standin_name("ubuntu:24.04")
     try:
         base = bases.resolve("ubuntu:24.04", client=client, reporter=SilentReporter(), pull_timeout=15)
         if base.ref == "ubuntu:24.04":
@@ -100,3 +100,24 @@ def test_bootstrap_from_debian_packages_when_nothing_else_serves(engine, monkeyp
             client.images.remove(ref, force=True)
         except Exception:
             pass
+
+
+def test_no_stand_in_for_a_base_that_is_not_debian_or_ubuntu():
+    """The reason resolve lists for debootstrap, without an engine or a bootstrap."""
+    assert standin.standin_name("alpine:3.20") is None
+    assert standin.standin_name("docker.io/library/ubuntu:24.04") == "dockerlab/debian:bookworm-minbase"
+    assert bases._bootstrap(None, "alpine:3.20", report=SilentReporter()) == (
+        None, "debootstrap: can only stand in for Debian or Ubuntu bases, not alpine:3.20")
+
+
+def test_kits_are_looked_for_where_they_are_given_first(monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKERLAB_KIT", str(tmp_path / "from-env.tar"))
+    assert kit.find_kit(tmp_path / "given.tar") == [tmp_path / "given.tar"]
+    assert kit.find_kit() == [tmp_path / "from-env.tar"]
+    monkeypatch.delenv("DOCKERLAB_KIT")
+    monkeypatch.setattr(kit, "KIT_DIR", tmp_path)
+    (tmp_path / "b.tar").write_bytes(b"")
+    (tmp_path / "a.tar").write_bytes(b"")
+    assert kit.find_kit() == [tmp_path / "a.tar", tmp_path / "b.tar"]
+    with pytest.raises(dockerlab.KitError, match="No kit archive at"):
+        kit.kit_load(tmp_path / "missing.tar", client=object())  # refused before the engine is asked

@@ -181,7 +181,7 @@ def test_both_builders_give_one_result_with_a_timeline(engine, test_prefix, clea
 
 def test_secrets_go_through_a_cli_and_a_failure_names_its_step(engine, test_prefix, cleanup, tmp_path):
     import dockerlab
-    from dockerlab import naming, security
+    from dockerlab import naming, scan
     from dockerlab.progress import SilentReporter
 
     client, info = engine
@@ -192,7 +192,7 @@ def test_secrets_go_through_a_cli_and_a_failure_names_its_step(engine, test_pref
     result = dockerlab.build("routes", builder="buildkit", tag=tag, context=context, dockerfile=dockerfile,
                              secrets={"tok": str(tmp_path / "tok")}, reporter=SilentReporter())
     assert result.route in (buildkit_cli.ROUTE_BUILDX, buildkit_cli.ROUTE_CLASSIC)
-    assert security.find_text(result.tag, "fake-token-for-a-test") == ()
+    assert scan.find_text(result.tag, "fake-token-for-a-test") == ()
 
     (tmp_path / "Dockerfile").write_text("ARG BASE=ubuntu:24.04\nFROM ${BASE}\n"
                                          "RUN --mount=type=secret,id=tok for i in $(seq 1 20); do echo line $i; done; exit 3\n")

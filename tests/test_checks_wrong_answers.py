@@ -21,8 +21,9 @@ import pytest
 
 import dockerlab
 from dockerlab import checks, naming, oci
-from dockerlab.binary import read_file
-from dockerlab.layers import COLUMNS, history, history_from_records
+from dockerlab.containers import read_file
+from dockerlab.history import history, history_from_records
+from dockerlab.layers import COLUMNS
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTION = re.compile(r"<details><summary>Solution</summary>\s*```python\n(.*?)```\s*</details>", re.S)
@@ -138,7 +139,7 @@ def _layer_table() -> pd.DataFrame:
 
 
 def test_biggest_unneeded_file_solution_passes():
-    from dockerlab.filesystem import final_files
+    from dockerlab.filetree import final_files
 
     table = _layer_table()
     final = final_files(table)  # lesson 04's former exercise
@@ -305,12 +306,12 @@ def test_image_by_hand(made, engine, tmp_path):
 # --- lesson 05: keep the secret out of the context ---------------------------------------------
 
 def test_secret_gone(made):
-    from dockerlab import security
+    from dockerlab import lessons
 
-    with security.leaky_context() as context:
+    with lessons.leaky_context() as context:
         leaked = dockerlab.build("single-stage", context=context, tag=dockerlab.image_name("leak-single"))
         multi = dockerlab.build("multi-stage", context=context, tag=dockerlab.image_name("leak-multi"))
-    ignored = run_solution("05", security=security, dockerlab=dockerlab)["answer"]
+    ignored = run_solution("05", lessons=lessons, dockerlab=dockerlab)["answer"]
     assert ignored == dockerlab.image_name("leak-ignored")
     feedback = checks.check_secret_gone(ignored)
     assert feedback.ok and len(feedback.lines) == 2, feedback

@@ -13,7 +13,7 @@ import pytest
 
 import dockerlab
 from dockerlab import checks, experiments
-from dockerlab.build import CALCULATOR
+from dockerlab.dockerfiles import CALCULATOR
 from dockerlab.experiments import NEVER, RAN, REUSED
 
 INSTALL = "RUN apt-get update && apt-get install -y golang-go"

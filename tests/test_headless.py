@@ -1,10 +1,12 @@
-"""dockerlab.headless on small notebooks built here: a real kernel, no engine."""
+"""scripts/headless.py on small notebooks built here: a real kernel, no engine."""
 
 from __future__ import annotations
 
 import nbformat
 
-from dockerlab import headless
+from scripts_loader import load_script
+
+headless = load_script("headless")
 
 
 def _notebook(path, *sources):

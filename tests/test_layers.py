@@ -1,9 +1,7 @@
-"""Tests of dockerlab.layers on archives built here, on dive's own archives, and against dive itself."""
+"""Tests of dockerlab.layers, filetree and history on archives built here, on dive's own archives, and against dive itself."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import json
 import subprocess
@@ -13,10 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import zstandard
+from archives import SavedImage, docker_archive, oci_archive, tar_bytes, write_tar
 
+from dockerlab import archive, oci
 from dockerlab.errors import ArchiveError, ImageNotFound
-from dockerlab.layers import efficiency, files, history, history_from_records
+from dockerlab.filetree import efficiency
+from dockerlab.history import history, history_from_records
+from dockerlab.layers import files
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dive"
 DIVE = Path(sys.executable).parent / "dive"
@@ -30,27 +31,6 @@ DIVE_TABLE = {
 
 
 # --- fixture archives ------------------------------------------------------------------------
-
-def tar_bytes(entries: list[tuple]) -> bytes:
-    """An uncompressed tar of (kind, name[, content or link target]) entries."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for kind, name, *extra in entries:
-            info = tarfile.TarInfo(name)
-            info.mtime = 1_700_000_000
-            data = None
-            if kind == "dir":
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-            elif kind == "file":
-                data = extra[0] if extra else b""
-                info.size, info.mode = len(data), 0o644
-            elif kind == "symlink":
-                info.type, info.linkname = tarfile.SYMTYPE, extra[0]
-            elif kind == "hardlink":
-                info.type, info.linkname = tarfile.LNKTYPE, extra[0]
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-    return out.getvalue()
-
 
 BASE = [
     ("dir", "etc/"), ("file", "etc/conf", b"c" * 100),
@@ -68,80 +48,6 @@ CHANGES = [  # overwrite, whiteout of a file, whiteout of a directory, opaque di
 ORDER = [0, 1, 1, 2]  # the APP layer is listed twice (identical layers)
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size, info.mtime = len(data), 1_700_000_000
-    tar.addfile(info, io.BytesIO(data))
-
-
-def config_json(layers: list[bytes], order: list[int]) -> bytes:
-    history = [{"created": "2024-01-01T00:00:00Z", "created_by": f"RUN step {i}"} for i in order]
-    return json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-                       "config": {}, "history": history,
-                       "rootfs": {"type": "layers", "diff_ids": [f"sha256:{sha(layers[i])}" for i in order]},
-                       }).encode()
-
-
-def legacy_archive(path: Path, layers: list[bytes], order: list[int], *, symlink_dup: bool = False,
-                   manifest: bool = True) -> Path:
-    """docker save (engine <= 24): <id>/layer.tar, <id>/json, then manifest.json last."""
-    config = config_json(layers, order)
-    refs, done = [], set()
-    with tarfile.open(path, "w") as tar:
-        for i in order:
-            lid = sha(layers[i])
-            if i in done and symlink_dup:  # a second id whose layer.tar links to the first one
-                alias = sha(lid.encode())
-                info = tarfile.TarInfo(f"{alias}/layer.tar")
-                info.type, info.linkname = tarfile.SYMTYPE, f"../{lid}/layer.tar"
-                tar.addfile(info)
-                refs.append(f"{alias}/layer.tar")
-                continue
-            if i not in done:
-                add(tar, f"{lid}/VERSION", b"1.0")
-                add(tar, f"{lid}/json", json.dumps({"id": lid}).encode())
-                add(tar, f"{lid}/layer.tar", layers[i])
-                done.add(i)
-            refs.append(f"{lid}/layer.tar")
-        add(tar, f"{sha(config)}.json", config)
-        if manifest:
-            add(tar, "manifest.json", json.dumps(
-                [{"Config": f"{sha(config)}.json", "RepoTags": ["lab:test"], "Layers": refs}]).encode())
-    return path
-
-
-def oci_archive(path: Path, layers: list[bytes], order: list[int], compress: list[str | None]) -> Path:
-    """docker save (engine >= 25): blobs/sha256/<hex>, index.json, manifest.json, oci-layout."""
-    packers = {None: lambda b: b, "gzip": lambda b: gzip.compress(b, mtime=0),
-               "zstd": lambda b: zstandard.ZstdCompressor().compress(b)}
-    blobs = [packers[c](layer) for layer, c in zip(layers, compress)]
-    media = {None: "tar", "gzip": "tar+gzip", "zstd": "tar+zstd"}
-    config = config_json(layers, order)
-    oci_manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": f"sha256:{sha(config)}", "size": len(config)},
-        "layers": [{"mediaType": f"application/vnd.oci.image.layer.v1.{media[compress[i]]}",
-                    "digest": f"sha256:{sha(blobs[i])}", "size": len(blobs[i])} for i in order],
-    }).encode()
-    index = json.dumps({"schemaVersion": 2, "manifests": [
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json",
-         "digest": f"sha256:{sha(oci_manifest)}", "size": len(oci_manifest)}]}).encode()
-    with tarfile.open(path, "w") as tar:
-        for blob in [*blobs, config, oci_manifest]:
-            add(tar, f"blobs/sha256/{sha(blob)}", blob)
-        add(tar, "index.json", index)
-        add(tar, "manifest.json", json.dumps([{
-            "Config": f"blobs/sha256/{sha(config)}", "RepoTags": ["lab:test"],
-            "Layers": [f"blobs/sha256/{sha(blobs[i])}" for i in order]}]).encode())
-        add(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
-    return path
-
-
 @pytest.fixture
 def layers() -> list[bytes]:
     return [tar_bytes(BASE), tar_bytes(APP), tar_bytes(CHANGES)]
@@ -149,7 +55,7 @@ def layers() -> list[bytes]:
 
 @pytest.fixture
 def legacy(tmp_path: Path, layers: list[bytes]) -> Path:
-    return legacy_archive(tmp_path / "legacy.tar", layers, ORDER)
+    return docker_archive(tmp_path / "legacy.tar", layers, ORDER)
 
 
 def chunks(path: Path, size: int = 1000):
@@ -191,29 +97,21 @@ def test_sources_give_identical_frames(legacy: Path) -> None:
         pd.testing.assert_frame_equal(by_path, other)
 
 
-def test_docker_image_object(legacy: Path, layers: list[bytes]) -> None:
-    class FakeImage:  # the two methods of docker.models.images.Image that layers uses
-        id = "sha256:fake"
-
-        def save(self, chunk_size: int = 2 << 20, named: bool = False):
-            return chunks(legacy, chunk_size)
-
-        def history(self) -> list[dict]:
-            return [{"Created": 1, "CreatedBy": "/bin/sh -c true", "Size": 0}]
-
-    pd.testing.assert_frame_equal(files(FakeImage()), files(legacy))
-    assert history(FakeImage())["instruction"].tolist() == ["RUN true"]
+def test_docker_image_object(legacy: Path) -> None:
+    image = SavedImage(legacy, [{"Created": 1, "CreatedBy": "/bin/sh -c true", "Size": 0}])
+    pd.testing.assert_frame_equal(files(image), files(legacy))
+    assert history(image)["instruction"].tolist() == ["RUN true"]
 
 
 def test_oci_layout_gzip_and_zstd(tmp_path: Path, legacy: Path, layers: list[bytes]) -> None:
-    oci = oci_archive(tmp_path / "oci.tar", layers, ORDER, [None, "gzip", "zstd"])
+    layout = oci_archive(tmp_path / "oci.tar", layers, ORDER, [None, "gzip", "zstd"])
     expected = files(legacy)
-    pd.testing.assert_frame_equal(files(oci), expected)
-    pd.testing.assert_frame_equal(files(chunks(oci, 777)), expected)
+    pd.testing.assert_frame_equal(files(layout), expected)
+    pd.testing.assert_frame_equal(files(chunks(layout, 777)), expected)
 
 
 def test_symlinked_layer_tar(tmp_path: Path, legacy: Path, layers: list[bytes]) -> None:
-    linked = legacy_archive(tmp_path / "linked.tar", layers, ORDER, symlink_dup=True)
+    linked = docker_archive(tmp_path / "linked.tar", layers, ORDER, symlink_dup=True)
     with tarfile.open(linked) as tar:
         assert sum(m.issym() for m in tar.getmembers()) == 1
     pd.testing.assert_frame_equal(files(linked), files(legacy))
@@ -251,12 +149,12 @@ def test_header_formats_as_tarfile_reads_them(tmp_path: Path) -> None:
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
         layers.append(out.getvalue())
-    archive = legacy_archive(tmp_path / "formats.tar", layers, [0, 1, 2])
+    formats = docker_archive(tmp_path / "formats.tar", layers, [0, 1, 2])
     expected = [tarfile_rows(layer) for layer in layers]
     assert expected[0][0][0] == f"{deep}/{'n' * 90}" and expected[0][0][3] == 3_000_000
     assert {row[3] for row in expected[1]} == {7}  # the global PAX header's uid
     for size in (1, 511, 513, 4096, None):
-        df = files(archive if size is None else chunks(archive, size))
+        df = files(formats if size is None else chunks(formats, size))
         got = [[(r.path, r.size, r.mode, r.uid, r.gid, r.linkname) for r in df[df["layer"] == i].itertuples()]
                for i in range(3)]
         assert got == expected, size
@@ -293,16 +191,14 @@ def chunks_of(data: bytes, size: int):
 
 
 def test_missing_manifest(tmp_path: Path, layers: list[bytes]) -> None:
-    bare = legacy_archive(tmp_path / "bare.tar", layers, ORDER, manifest=False)
+    bare = docker_archive(tmp_path / "bare.tar", layers, ORDER, manifest=False)
     with pytest.raises(ArchiveError, match="has no manifest.json.*docker save"):
         files(bare)
 
 
 def test_manifest_layer_missing(tmp_path: Path, layers: list[bytes]) -> None:
-    path = tmp_path / "gap.tar"
-    with tarfile.open(path, "w") as tar:
-        add(tar, "a/layer.tar", layers[0])
-        add(tar, "manifest.json", json.dumps([{"Config": "c.json", "Layers": ["a/layer.tar", "b/layer.tar"]}]).encode())
+    path = write_tar(tmp_path / "gap.tar", {"a/layer.tar": layers[0], "manifest.json": json.dumps(
+        [{"Config": "c.json", "Layers": ["a/layer.tar", "b/layer.tar"]}]).encode()})
     with pytest.raises(ArchiveError, match=r"layer 1 as 'b/layer.tar'.*no such tar member"):
         files(path)
 
@@ -310,6 +206,29 @@ def test_manifest_layer_missing(tmp_path: Path, layers: list[bytes]) -> None:
 def test_missing_path(tmp_path: Path) -> None:
     with pytest.raises(ImageNotFound, match="docker save"):
         files(tmp_path / "nope.tar")
+
+
+def test_a_corrupt_manifest_is_reported_corrupt(tmp_path: Path, layers: list[bytes]) -> None:
+    """Not as a missing one, by every reader: files(), read_json() and saved_config_digest()."""
+    path = write_tar(tmp_path / "corrupt.tar", {"a/layer.tar": layers[0], "manifest.json": b'[{"Layers": ["a/la'})
+    readers = {"files": files, "read_json": lambda p: archive.read_json(p, "manifest.json"),
+               "saved_config_digest": lambda p: oci.saved_config_digest(SavedImage(p))}
+    for label, read in readers.items():
+        with pytest.raises(ArchiveError, match="manifest.json is corrupt, not valid JSON") as caught:
+            read(path)
+        assert "has no manifest.json" not in str(caught.value), label
+
+
+def test_a_missing_archive_is_reported_missing(tmp_path: Path) -> None:
+    """ImageNotFound (not an unreadable archive) from every function that takes a path."""
+    missing = tmp_path / "nope.tar"
+    readers = {"files": files, "members": archive.members, "layer_headers": archive.layer_headers,
+               "read_json": lambda p: archive.read_json(p, "manifest.json"),
+               "load": lambda p: oci.load(p, client=object())}  # refused before the engine is asked
+    for label, read in readers.items():
+        with pytest.raises(ImageNotFound, match="There is no image archive at .*docker save"):
+            read(missing)
+        assert not missing.exists(), label
 
 
 # --- efficiency() ----------------------------------------------------------------------------
@@ -352,10 +271,10 @@ def test_peer_numbers(name: str) -> None:
     assert eff.user_wasted_ratio == pytest.approx(ratio, rel=1e-12)
 
 
-def run_dive(archive: Path, out: Path) -> dict:
+def run_dive(path: Path, out: Path) -> dict:
     if not DIVE.exists():
         pytest.skip("the dive binary is not installed in this environment")
-    subprocess.run([str(DIVE), "--source", "docker-archive", str(archive), "--json", str(out)],
+    subprocess.run([str(DIVE), "--source", "docker-archive", str(path), "--json", str(out)],
                    check=True, capture_output=True, timeout=120)
     return json.loads(out.read_text())["image"]
 
@@ -363,11 +282,11 @@ def run_dive(archive: Path, out: Path) -> dict:
 def dive_cases(tmp_path: Path, layers: list[bytes]) -> dict[str, Path]:
     quirk = [tar_bytes(BASE + [("file", ".wh.ghost")]), layers[2], layers[2]]
     cases = {
-        "own-legacy": legacy_archive(tmp_path / "own.tar", layers, ORDER),
+        "own-legacy": docker_archive(tmp_path / "own.tar", layers, ORDER),
         "own-oci-gzip-zstd": oci_archive(tmp_path / "own-oci.tar", layers, ORDER, [None, "gzip", "zstd"]),
         # whiteouts with nothing below them: dive counts them at -1 bytes and skips the rest
         # of that layer; files()+efficiency() reproduce it
-        "own-whiteout-quirks": legacy_archive(tmp_path / "quirk.tar", quirk, [0, 1, 2]),
+        "own-whiteout-quirks": docker_archive(tmp_path / "quirk.tar", quirk, [0, 1, 2]),
     }
     if SHARED.is_dir():
         cases["shared-docker"] = SHARED / "test-docker-image.tar"
@@ -375,9 +294,9 @@ def dive_cases(tmp_path: Path, layers: list[bytes]) -> dict[str, Path]:
 
 
 def test_agrees_with_dive_binary(tmp_path: Path, layers: list[bytes]) -> None:
-    for label, archive in dive_cases(tmp_path, layers).items():
-        dive = run_dive(archive, tmp_path / f"{label}.json")
-        eff = efficiency(files(archive))
+    for label, path in dive_cases(tmp_path, layers).items():
+        dive = run_dive(path, tmp_path / f"{label}.json")
+        eff = efficiency(files(path))
         assert eff.size_bytes == dive["sizeBytes"], label
         assert eff.wasted_bytes == dive["inefficientBytes"], label
         assert eff.efficiency == pytest.approx(dive["efficiencyScore"], rel=1e-12), label

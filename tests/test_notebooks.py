@@ -36,11 +36,11 @@ def test_lesson_shape(path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1)), "commit a Restart & Run All"
     for cell in code:
-        lines = "".join(cell["source"]).splitlines()
         assert not any(o["output_type"] == "error" for o in cell["outputs"])
-        if "# NBVAL_IGNORE_OUTPUT" in lines:  # the next line says why
-            reason = lines[lines.index("# NBVAL_IGNORE_OUTPUT") + 1]
-            assert reason.startswith("# (") and len(reason) > 20, f"{path.name}: an ignored output needs its reason"
+        assert "NBVAL" not in "".join(cell["source"]), f"{path.name}: nbval's markers go in the cell's tags"
+        if "nbval-ignore-output" in cell["metadata"].get("tags", []):  # and the metadata says why
+            reason = cell["metadata"].get("ignore_output_because", "")
+            assert len(reason) > 20, f"{path.name}: an ignored output needs its reason (ignore_output_because)"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)

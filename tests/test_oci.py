@@ -13,7 +13,9 @@ import time
 import pytest
 
 import dockerlab
-from dockerlab import naming, oci
+from archives import go_style_layer, read_members, write_tar
+
+from dockerlab import archive, errors, naming, oci
 from dockerlab.errors import ArchiveError, DockerlabError
 from dockerlab.layers import files
 
@@ -28,11 +30,6 @@ def write(path, layout="docker", **options):
     spec = dict(files={"/calc": (ELF, 0o755), "/etc/motd": b"hello\n"}, entrypoint=["/calc"],
                 tag=naming.image_name("by-hand-test"), layout=layout)
     return oci.write_image(path, **{**spec, **options})
-
-
-def entries(path) -> dict[str, bytes | None]:
-    with tarfile.open(path) as tar:
-        return {m.name: tar.extractfile(m).read() if m.isreg() else None for m in tar.getmembers()}
 
 
 # --- reading the archives back ------------------------------------------------------------
@@ -80,7 +77,7 @@ def test_the_layer_tar_is_plain_and_reproducible():
 
 def test_the_docker_archive_has_the_classic_layout(tmp_path):
     image = write(tmp_path / "image.tar")
-    found = entries(tmp_path / "image.tar")
+    found = read_members(tmp_path / "image.tar")
     layer_hex, config_hex = image.diff_id[7:], image.config_digest[7:]
     assert set(found) == {"manifest.json", f"{config_hex}.json", layer_hex, f"{layer_hex}/layer.tar"}
     assert json.loads(found["manifest.json"]) == [
@@ -94,7 +91,7 @@ def test_the_docker_archive_has_the_classic_layout(tmp_path):
 def test_the_config_says_how_to_run_and_names_the_layer(tmp_path):
     image = write(tmp_path / "image.tar", user="65532", env=["LANG=C.UTF-8"], labels={"org.example": "yes"},
                   architecture="aarch64")
-    config = oci.read_json(tmp_path / "image.tar", f"{image.config_digest[7:]}.json")
+    config = archive.read_json(tmp_path / "image.tar", f"{image.config_digest[7:]}.json")
     assert (config["architecture"], config["os"]) == ("arm64", "linux")
     assert config["config"] == {
         "Entrypoint": ["/calc"], "User": "65532", "Env": ["LANG=C.UTF-8"],
@@ -107,14 +104,14 @@ def test_the_config_says_how_to_run_and_names_the_layer(tmp_path):
 
 def test_the_config_leaves_out_what_was_not_given(tmp_path):
     image = write(tmp_path / "image.tar")
-    config = oci.read_json(tmp_path / "image.tar", f"{image.config_digest[7:]}.json")
+    config = archive.read_json(tmp_path / "image.tar", f"{image.config_digest[7:]}.json")
     assert set(config["config"]) == {"Entrypoint", "Labels"}
 
 
 def test_the_oci_layout_is_valid(tmp_path):
     """oci-layout, index.json -> manifest -> config and layer: every digest and size matches its blob."""
     image = write(tmp_path / "image.tar", "oci")
-    found = entries(tmp_path / "image.tar")
+    found = read_members(tmp_path / "image.tar")
     blob = lambda digest: found[f"blobs/sha256/{digest.split(':', 1)[1]}"]  # noqa: E731
     assert json.loads(found["oci-layout"]) == {"imageLayoutVersion": "1.0.0"}
     index = json.loads(found["index.json"])
@@ -146,7 +143,7 @@ def test_the_oci_layout_is_valid(tmp_path):
 
 def test_a_pure_oci_layout_has_no_docker_manifest(tmp_path):
     with_it, without = write(tmp_path / "a.tar", "oci"), write(tmp_path / "b.tar", "oci", docker_manifest=False)
-    assert "manifest.json" not in entries(tmp_path / "b.tar")
+    assert "manifest.json" not in read_members(tmp_path / "b.tar")
     assert with_it.manifest_digest == without.manifest_digest  # the same image, one index fewer
     with pytest.raises(ArchiveError, match="no manifest.json"):
         files(tmp_path / "b.tar")
@@ -160,18 +157,18 @@ def test_both_layouts_hold_the_same_image(tmp_path):
 
 def test_members_and_read_json_read_the_archive(tmp_path):
     write(tmp_path / "image.tar")
-    names = [name for name, _ in oci.members(tmp_path / "image.tar")]
+    names = [name for name, _ in archive.members(tmp_path / "image.tar")]
     assert names == sorted(names) and "manifest.json" in names
     with pytest.raises(ArchiveError, match="has no entry 'index.json'"):
-        oci.read_json(tmp_path / "image.tar", "index.json")
+        archive.read_json(tmp_path / "image.tar", "index.json")
     (tmp_path / "junk.tar").write_bytes(b"not a tar")
     with pytest.raises(ArchiveError, match="not a tar archive"):
-        oci.members(tmp_path / "junk.tar")
+        archive.members(tmp_path / "junk.tar")
 
 
 def test_layer_headers_show_how_entries_were_written(tmp_path):
     write(tmp_path / "image.tar")
-    headers = oci.layer_headers(tmp_path / "image.tar")
+    headers = archive.layer_headers(tmp_path / "image.tar")
     calc = headers[headers["name"] == "calc"].iloc[0]
     assert (calc["mode"], calc["mtime"], calc["uname"], calc["format"]) == ("0o755", "1970-01-01 00:00:00", "", "ustar")
 
@@ -205,10 +202,10 @@ def test_an_unwritable_path_is_explained(tmp_path):
 def test_the_public_names_are_locked():
     assert sorted(oci.__all__) == sorted([
         "ImageManifest", "ImageSpecError", "OCILayoutUnsupported", "LoadFailed", "MEDIA_MANIFEST", "MEDIA_CONFIG",
-        "MEDIA_LAYER", "MEDIA_INDEX", "write_image", "layer_tar", "load", "members", "read_json",
-        "layer_headers", "engine_loads_oci", "saved_config_digest", "full_name"])
+        "MEDIA_LAYER", "MEDIA_INDEX", "write_image", "layer_tar", "load", "engine_loads_oci", "saved_config_digest",
+        "full_name"])
     assert all(hasattr(oci, name) for name in oci.__all__)
-    assert all(issubclass(getattr(oci, e), DockerlabError)
+    assert all(issubclass(getattr(oci, e), DockerlabError) and getattr(oci, e) is getattr(errors, e)
                for e in ("ImageSpecError", "OCILayoutUnsupported", "LoadFailed"))
 
 
@@ -230,7 +227,7 @@ def test_index_names_are_fully_qualified_as_docker_save_writes_them(tag, full):
 def calculator(engine):
     """(the multi-stage image's tag, the bytes of its /calc), built under the default prefix
     (a module fixture runs before `test_prefix` changes it, so no test-prefixed copy is built)."""
-    from dockerlab.binary import read_file
+    from dockerlab.containers import read_file
 
     client, info = engine
     tag = dockerlab.build("multi-stage", client=client, engine=info).tag
@@ -262,39 +259,16 @@ def test_the_engine_keeps_the_config_written_by_hand(engine, tmp_path, test_pref
 
 
 def test_load_refuses_what_is_not_an_image(engine, tmp_path):
-    with tarfile.open(tmp_path / "other.tar", "w") as tar:
-        info = tarfile.TarInfo("hello.txt")
-        tar.addfile(info, io.BytesIO())
+    write_tar(tmp_path / "other.tar", {"hello.txt": b""})
     with pytest.raises(ArchiveError, match="neither manifest.json nor index.json"):
         oci.load(tmp_path / "other.tar", client=engine[0])
 
 
 def test_an_archive_the_engine_refuses_is_explained(engine, tmp_path):
-    with tarfile.open(tmp_path / "broken.tar", "w") as tar:
-        manifest = json.dumps([{"Config": "missing.json", "RepoTags": [naming.image_name("by-hand-broken")],
-                                "Layers": ["missing/layer.tar"]}]).encode()
-        info = tarfile.TarInfo("manifest.json")
-        info.size = len(manifest)
-        tar.addfile(info, io.BytesIO(manifest))
+    write_tar(tmp_path / "broken.tar", {"manifest.json": json.dumps([{
+        "Config": "missing.json", "RepoTags": [naming.image_name("by-hand-broken")], "Layers": ["missing/layer.tar"]}]).encode()})
     with pytest.raises(oci.LoadFailed, match="The engine refused broken.tar: .*missing"):
         oci.load(tmp_path / "broken.tar", client=engine[0])
-
-
-def _builder_style_layer(name: str, content: bytes, *, mtime: int) -> bytes:
-    """One file as the engine's builder tars it (Go's archive/tar): mode with its file-type bits,
-    owner names, the real mtime, and only the two zero blocks at the end (no 10 KiB record)."""
-    def field(value: int, width: int) -> bytes:
-        return b"%0*o" % (width - 1, value) + b"\0"
-
-    header = bytearray(512)
-    header[0:len(name)] = name.encode()
-    header[100:108], header[108:116], header[116:124] = field(0o100755, 8), field(0, 8), field(0, 8)
-    header[124:136], header[136:148] = field(len(content), 12), field(mtime, 12)
-    header[148:156], header[156:157] = b" " * 8, b"0"
-    header[257:265], header[265:269], header[297:301] = b"ustar\x0000", b"root", b"root"
-    header[329:337], header[337:345] = field(0, 8), field(0, 8)
-    header[148:156] = b"%06o\0 " % sum(header)
-    return bytes(header) + content + bytes(-len(content) % 512) + bytes(1024)
 
 
 def test_a_hand_written_calculator_loads_runs_and_matches_the_built_one(engine, calculator, tmp_path, test_prefix,
@@ -328,8 +302,8 @@ def test_a_hand_written_calculator_loads_runs_and_matches_the_built_one(engine, 
     built_layers = client.images.get(multi_tag).attrs["RootFS"]["Layers"]
     assert len(built_layers) == 1
     assert built_layers[0] != written.diff_id
-    built = oci.layer_headers(client.images.get(multi_tag))
-    ours = oci.layer_headers(tmp_path / "image.tar")
+    built = archive.layer_headers(client.images.get(multi_tag))
+    ours = archive.layer_headers(tmp_path / "image.tar")
     assert built["name"].tolist() == ours["name"].tolist() == ["calc"]
     assert built["size"].iloc[0] == ours["size"].iloc[0] == len(calc)
     differ = [c for c in ("mode", "uname", "gname", "mtime", "tar_size") if built[c].iloc[0] != ours[c].iloc[0]]
@@ -339,7 +313,7 @@ def test_a_hand_written_calculator_loads_runs_and_matches_the_built_one(engine, 
     if built["format"].iloc[0] == "ustar" and built["uname"].iloc[0] == "root":
         # Engines up to 24 (Go archive/tar, one plain header): rebuild it and the digests agree.
         mtime = calendar.timegm(time.strptime(built["mtime"].iloc[0], "%Y-%m-%d %H:%M:%S"))
-        assert sha(_builder_style_layer("calc", calc, mtime=mtime)) == built_layers[0]
+        assert sha(go_style_layer("calc", calc, mtime=mtime)) == built_layers[0]
 
     client.images.remove(tag)
     assert not client.images.list(name=tag)

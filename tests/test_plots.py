@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
-from dockerlab import plots  # noqa: E402
+from dockerlab import filetree, plots  # noqa: E402
 
 MB = 1_000_000
 
@@ -160,7 +160,7 @@ FILES = files_table([
 
 
 def test_dir_sizes_final_filesystem() -> None:
-    table = plots.dir_sizes(FILES)
+    table = filetree.dir_sizes(FILES)
     assert list(table.columns) == ["dir", "size", "files"]
     assert table.to_dict("records") == [
         {"dir": "/usr/lib", "size": 150, "files": 1},
@@ -168,13 +168,13 @@ def test_dir_sizes_final_filesystem() -> None:
         {"dir": "/var/cache", "size": 7, "files": 1},
         {"dir": "/", "size": 5, "files": 1},
     ]
-    assert plots.dir_sizes(FILES, depth=1).to_dict("records") == [
+    assert filetree.dir_sizes(FILES, depth=1).to_dict("records") == [
         {"dir": "/usr", "size": 159, "files": 2}, {"dir": "/var", "size": 7, "files": 1},
         {"dir": "/", "size": 5, "files": 1}]
-    assert plots.dir_sizes(FILES, depth=4)["dir"].tolist() == [
+    assert filetree.dir_sizes(FILES, depth=4)["dir"].tolist() == [
         "/usr/lib", "/usr/share", "/var/cache/apt/archives", "/"]
     with pytest.raises(ValueError, match="depth"):
-        plots.dir_sizes(FILES, depth=0)
+        filetree.dir_sizes(FILES, depth=0)
 
 
 def test_top_dirs() -> None:

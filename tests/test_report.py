@@ -4,16 +4,14 @@ of this run only, with status, times, links and plots; the images with sizes and
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "report_index.py"
-spec = importlib.util.spec_from_file_location("report_index", SCRIPT)
-report = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(report)
+from scripts_loader import load_script
+
+report = load_script("report_index")
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 

@@ -1,20 +1,23 @@
-"""Tests of dockerlab.security: the scan on tables and archives built here, then on the real engine
-(the single-stage and multi-stage images built from a context with a fake secret in it)."""
+"""Tests of lesson 05's tools: `scan` on tables and archives built here, `find_text`, `lint`
+(hadolint), the leak fixture of `lessons`, then on the real engine (the single-stage and
+multi-stage images built from a context with a fake secret in it, and `containers.processes`)."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
 import tarfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 import dockerlab
-from dockerlab import checks, naming, security
-from dockerlab.build import CALCULATOR
+from dockerlab import checks, containers, lessons, lint, naming, scan
+from dockerlab.dockerfiles import CALCULATOR
 from dockerlab.layers import files
 
 COLUMNS = ["layer", "path", "size", "type", "mode", "uid", "gid", "linkname"]
@@ -82,7 +85,7 @@ def reader(contents: dict[str, bytes], asked: list[list[str]]):
 
 def test_scan_of_a_debian_like_table():
     asked: list[list[str]] = []
-    result = security.scan_files(DEBIAN_LIKE, user="", image="fixture", read=reader(CONTENTS, asked))
+    result = scan.scan_files(DEBIAN_LIKE, user="", image="fixture", read=reader(CONTENTS, asked))
     assert result.runs_as_root
     assert result.shells == ("/usr/bin/dash", "/usr/bin/sh")  # bash was whited out
     assert result.package_managers == ("/usr/bin/apt-get", "/usr/bin/dpkg")
@@ -96,7 +99,7 @@ def test_scan_of_a_debian_like_table():
 
 
 def test_scan_without_a_reader_counts_no_package_and_confirms_no_secret():
-    result = security.scan_files(DEBIAN_LIKE, user="65532:65532")
+    result = scan.scan_files(DEBIAN_LIKE, user="65532:65532")
     assert not result.runs_as_root
     assert result.packages == 0 and result.secrets == ()
     assert result.shells  # what the paths alone say is still there
@@ -104,7 +107,7 @@ def test_scan_without_a_reader_counts_no_package_and_confirms_no_secret():
 
 def test_scan_of_a_one_file_image_reads_nothing():
     asked: list[list[str]] = []
-    result = security.scan_files(table([(0, "calc", 1000, "file", EXE)]), read=reader({}, asked))
+    result = scan.scan_files(table([(0, "calc", 1000, "file", EXE)]), read=reader({}, asked))
     assert asked == []
     assert (result.shells, result.package_managers, result.packages, result.setuid, result.sources,
             result.secrets) == ((), (), 0, (), (), ())
@@ -118,7 +121,7 @@ def test_opaque_directory_and_replaced_directory_hide_what_was_below():
         (1, "usr/bin/.wh..wh..opq", 0, "opaque"), (1, "usr/bin/calc", 10, "file", EXE),
         (1, "src", 0, "symlink", 0o120777, "/elsewhere"),
     ])
-    result = security.scan_files(frame)
+    result = scan.scan_files(frame)
     assert result.shells == () and result.sources == ()
 
 
@@ -130,7 +133,7 @@ def test_distroless_status_d_and_apk_databases_count_packages():
         (0, "sbin/apk", 10, "file", EXE),
     ])
     apk = b"P:musl\nV:1.2\n\nP:busybox\nV:1.36\n\nP:apk-tools\nV:2.14\n"
-    result = security.scan_files(frame, read=reader({"lib/apk/db/installed": apk}, []))
+    result = scan.scan_files(frame, read=reader({"lib/apk/db/installed": apk}, []))
     assert result.packages == 2 + 3
     assert result.shells == ("/bin/busybox",) and result.package_managers == ("/sbin/apk",)
 
@@ -140,7 +143,7 @@ def test_distroless_status_d_and_apk_databases_count_packages():
     ("65532", False), ("65532:65532", False), ("nonroot", False), ("1000:0", False),
 ])
 def test_runs_as_root(user, root):
-    assert security.scan_files(table([(0, "calc", 1, "file")]), user=user).runs_as_root is root
+    assert scan.scan_files(table([(0, "calc", 1, "file")]), user=user).runs_as_root is root
 
 
 @pytest.mark.parametrize("name, content, secret", [
@@ -157,49 +160,71 @@ def test_runs_as_root(user, root):
 ])
 def test_secret_names_and_contents(name, content, secret):
     frame = table([(0, f"home/me/{name}", len(content), "file")])
-    result = security.scan_files(frame, read=reader({f"home/me/{name}": content}, []))
+    result = scan.scan_files(frame, read=reader({f"home/me/{name}": content}, []))
     assert result.secrets == ((f"/home/me/{name}",) if secret else ())
+
+
+def _layer(entries: list[tuple[str, bytes | None, int]]) -> bytes:
+    """A layer tar of (name, bytes or None for a directory, mode) entries."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data, mode in entries:
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, mode
+            else:
+                info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return out.getvalue()
+
+
+def _saved_image(path: Path, layers: list[bytes], config: dict) -> Path:
+    """A classic ``docker save`` archive at `path` of `layers` and `config`."""
+    with tarfile.open(path, "w") as tar:
+        names = [f"l{i}/layer.tar" for i in range(len(layers))]
+        for name, data in [*zip(names, layers), ("config.json", json.dumps(config).encode()),
+                           ("manifest.json", json.dumps([{"Config": "config.json", "RepoTags": ["t:1"],
+                                                          "Layers": names}]).encode())]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
 
 
 def test_scan_from_an_archive_built_here(tmp_path: Path):
     """The whole pure path: a saved image (two layers, a whiteout) -> files() -> scan_files()."""
-    def layer(entries: list[tuple[str, bytes | None, int]]) -> bytes:
-        out = io.BytesIO()
-        with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for name, data, mode in entries:
-                info = tarfile.TarInfo(name)
-                if data is None:
-                    info.type, info.mode = tarfile.DIRTYPE, mode
-                else:
-                    info.size, info.mode = len(data), mode
-                tar.addfile(info, io.BytesIO(data) if data is not None else None)
-        return out.getvalue()
-
     layers = [
-        layer([("bin/", None, 0o755), ("bin/sh", b"#!", 0o755), ("bin/su", b"su", 0o4755),
-               ("app/", None, 0o755), ("app/main.go", b"package main", 0o644)]),
-        layer([("bin/", None, 0o755), ("bin/.wh.sh", b"", 0o644), ("app/", None, 0o755), ("app/.env", b"X", 0o600)]),
+        _layer([("bin/", None, 0o755), ("bin/sh", b"#!", 0o755), ("bin/su", b"su", 0o4755),
+                ("app/", None, 0o755), ("app/main.go", b"package main", 0o644)]),
+        _layer([("bin/", None, 0o755), ("bin/.wh.sh", b"", 0o644), ("app/", None, 0o755), ("app/.env", b"X", 0o600)]),
     ]
-    archive = tmp_path / "image.tar"
-    with tarfile.open(archive, "w") as tar:
-        for name, data in [("l0/layer.tar", layers[0]), ("l1/layer.tar", layers[1]),
-                           ("config.json", json.dumps({"config": {"User": ""}}).encode()),
-                           ("manifest.json", json.dumps([{"Config": "config.json", "RepoTags": ["t:1"],
-                                                          "Layers": ["l0/layer.tar", "l1/layer.tar"]}]).encode())]:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    result = security.scan_files(files(archive), read=reader({"app/.env": b"TOKEN=1\n"}, []))
+    archive = _saved_image(tmp_path / "image.tar", layers, {"config": {"User": ""}})
+    result = scan.scan_files(files(archive), read=reader({"app/.env": b"TOKEN=1\n"}, []))
     assert result.shells == ()
     assert result.setuid == ("/bin/su",)
     assert result.sources == ("/app/main.go",)
     assert result.secrets == ("/app/.env",)
 
 
+def test_find_text_names_every_place_of_a_saved_image(tmp_path: Path):
+    """A layer's file content and name, a configuration key and a history record; gzip layers too."""
+    token = "fake-0000-token"
+    layers = [_layer([("app/", None, 0o755), ("app/.env", f"API_TOKEN={token}\n".encode(), 0o600)]),
+              gzip.compress(_layer([(f"app/{token}.txt", b"", 0o644), ("app/other", b"nothing", 0o644)]))]
+    config = {"rootfs": {"type": "layers"}, "config": {"Env": [f"TOKEN={token}"], "User": ""},
+              "history": [{"created_by": f"RUN echo {token}"}, {"created_by": "COPY . ."}]}
+    archive = _saved_image(tmp_path / "image.tar", layers, config).read_bytes()
+    image = SimpleNamespace(save=lambda chunk_size: (archive[i:i + 1000] for i in range(0, len(archive), 1000)))
+    client = SimpleNamespace(images=SimpleNamespace(get=lambda name: image))
+    assert scan.find_text("fixture", token, client=client) == (
+        "layer 1: /app/.env", f"layer 2: /app/{token}.txt", "config: Env", f"history: RUN echo {token}")
+    assert scan.find_text("fixture", "not-in-it", client=client) == ()
+
+
 def test_table_has_one_row_per_image_and_a_column_per_question():
-    results = {"a": security.scan_files(DEBIAN_LIKE, read=reader(CONTENTS, [])),
-               "b": security.scan_files(table([(0, "calc", 1, "file")]), user="65532:65532")}
-    frame = security.table(results)
+    results = {"a": scan.scan_files(DEBIAN_LIKE, read=reader(CONTENTS, [])),
+               "b": scan.scan_files(table([(0, "calc", 1, "file")]), user="65532:65532")}
+    frame = scan.table(results)
     assert list(frame.index) == ["a", "b"]
     assert list(frame.columns) == ["runs as root", "shell", "package manager", "packages",
                                    "setuid/setgid files", "Go source files", "secrets"]
@@ -208,25 +233,25 @@ def test_table_has_one_row_per_image_and_a_column_per_question():
 
 
 def test_leaky_context_is_a_copy_with_a_fake_secret_and_goes_away():
-    with security.leaky_context() as context:
+    with lessons.leaky_context() as context:
         assert (context / "main.go").read_text() == (CALCULATOR / "main.go").read_text()
         text = (context / ".env").read_text()
-        assert security.FAKE_SECRET in text and "fake" in text
+        assert lessons.FAKE_SECRET in text and "fake" in text
         assert not (CALCULATOR / ".env").exists()
     assert not context.exists()
 
 
 def test_hadolint_missing_is_none(monkeypatch, tmp_path):
-    monkeypatch.setattr(security.shutil, "which", lambda name: None)
-    monkeypatch.setattr(security.sys, "executable", str(tmp_path / "python"))
-    assert security.hadolint_path() is None
-    assert security.hadolint(["single-stage"]) is None
+    monkeypatch.setattr(lint.shutil, "which", lambda name: None)
+    monkeypatch.setattr(lint.sys, "executable", str(tmp_path / "python"))
+    assert lint.hadolint_path() is None
+    assert lint.hadolint(["single-stage"]) is None
 
 
 def test_hadolint_findings_old_kept_new_clean():
-    if security.hadolint_path() is None:
+    if lint.hadolint_path() is None:
         pytest.skip("hadolint is not installed (requirements-dev.txt installs it)")
-    findings = security.hadolint(["single-stage", "stripped", "nonroot", "distroless", "test-stage"])
+    findings = lint.hadolint(["single-stage", "stripped", "nonroot", "distroless", "test-stage"])
     assert list(findings.columns) == ["variant", "line", "code", "level", "message"]
     assert set(findings.loc[findings["variant"] == "single-stage", "code"]) == {"DL3008", "DL3009", "DL3015"}
     assert set(findings["variant"]) == {"single-stage"}  # this lesson's Dockerfiles have none
@@ -241,12 +266,12 @@ def leak(engine):
     client, _ = engine
     with pytest.MonkeyPatch.context() as patch:  # the prefix only while building: later tests use the session's
         patch.setenv("DOCKERLAB_PREFIX", f"dockerlab-test-{os.getpid()}-security/")
-        with security.leaky_context() as context:
+        with lessons.leaky_context() as context:
             single = dockerlab.build("single-stage", context=context, tag=dockerlab.image_name("leak-single"))
             multi = dockerlab.build("multi-stage", context=context, tag=dockerlab.image_name("leak-multi"))
         made = naming.label_filter()  # the two images and their stages' images
     try:
-        yield {"single": (single.tag, security.scan(single.tag)), "multi": (multi.tag, security.scan(multi.tag))}
+        yield {"single": (single.tag, scan.scan(single.tag)), "multi": (multi.tag, scan.scan(multi.tag))}
     finally:
         for image in client.images.list(filters=made):
             client.images.remove(image.id, force=True)
@@ -286,15 +311,15 @@ def test_check_secret_gone_names_the_file_and_the_fix(leak):
 
 def test_nonroot_runs_as_65532_and_has_no_user_name(engine):
     nonroot = dockerlab.build("nonroot")
-    assert not security.scan(nonroot.tag).runs_as_root
-    processes = security.processes(nonroot.tag, read_only=True, cap_drop=["ALL"])
+    assert not scan.scan(nonroot.tag).runs_as_root
+    processes = containers.processes(nonroot.tag, read_only=True, cap_drop=["ALL"])
     assert processes[["uid", "gid", "command"]].values.tolist() == [[65532, 65532, "calc"]]
-    assert security.passwd_name(nonroot.tag, 65532) is None
+    assert containers.passwd_name(nonroot.tag, 65532) is None
 
 
 def test_distroless_names_the_user_and_holds_no_shell(engine):
     distroless = dockerlab.build("distroless")
-    assert security.passwd_name(distroless.tag, 65532) == "nonroot"
-    result = security.scan(distroless.tag)
+    assert containers.passwd_name(distroless.tag, 65532) == "nonroot"
+    result = scan.scan(distroless.tag)
     assert not result.runs_as_root and result.shells == () and result.package_managers == ()
-    assert security.processes(distroless.tag)["uid"].tolist() == [65532]
+    assert containers.processes(distroless.tag)["uid"].tolist() == [65532]

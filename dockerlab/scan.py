@@ -4,55 +4,40 @@
     table({"single-stage": result})            # one row per image, for a lesson
 
 `scan` reads the image's layers in one pass (`layers.files`), keeps what a container would see
-(`filesystem.final_files`: later layers' removals applied), and answers from paths, types and
+(`filetree.final_files`: later layers' removals applied), and answers from paths, types and
 mode bits: does it run as root, is there a shell, a package manager, setuid or setgid files,
 source code, files that look like secrets. The only files it opens are the package database
 and the few files whose names look like secrets, read out of a created (never started)
-container. `processes` asks the engine which user a running container's process really is;
-`passwd_name` looks a uid up in an image's own /etc/passwd. `hadolint` runs the Dockerfile
-linter when it is installed. `leaky_context` makes a build context holding a clearly fake
-secret, for the leak demonstration.
+container. `find_text` searches every byte of an image for a text, a secret say.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import posixpath
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import tarfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import docker
 import pandas as pd
-from docker.errors import APIError, ImageNotFound as SDKImageNotFound
+import zstandard
 
-from . import naming
-from .binary import read_files
-from .build import CALCULATOR, DOCKERFILES, ROOT
-from .engine import connect
-from .errors import DockerlabError, ImageNotFound
-from .filesystem import final_files
+from ._tar import Feed
+from .containers import read_files
+from .engine import connect, get_image
+from .filetree import final_files
 from .layers import files
 
-__all__ = [
-    "ScanResult", "scan", "scan_files", "table", "processes", "passwd_name", "hadolint", "hadolint_path",
-    "leaky_context", "find_text", "FAKE_SECRET", "SHELLS", "PACKAGE_MANAGERS", "BIN_DIRS",
-]
+__all__ = ["ScanResult", "scan", "scan_files", "table", "find_text", "SHELLS", "PACKAGE_MANAGERS", "BIN_DIRS"]
 
 BIN_DIRS = ("bin", "sbin", "usr/bin", "usr/sbin", "usr/local/bin", "usr/local/sbin")
 """Where a shell or a package manager would be found on the PATH."""
 SHELLS = ("sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "fish", "csh", "tcsh", "busybox")
 PACKAGE_MANAGERS = ("apt", "apt-get", "dpkg", "apk", "yum", "dnf", "microdnf", "rpm", "zypper", "pacman")
-
-FAKE_SECRET = "API_TOKEN=fake-0000-not-a-real-token-dockerlab-demo"
-"""The leak demonstration's secret: clearly fake, and the same on every run (so builds cache)."""
 
 # Names that secrets are usually kept under (matched on the whole path, so .aws/credentials works).
 _SECRET_NAMES = re.compile(
@@ -106,11 +91,7 @@ class ScanResult:
 def scan(image: str, *, client: docker.DockerClient | None = None) -> ScanResult:
     """Scan `image` (a name or id on the engine): see the module's docstring for what it checks."""
     client = client or connect()[0]
-    try:
-        found = client.images.get(image)
-    except SDKImageNotFound:
-        raise ImageNotFound(f"There is no image {image} on this engine. Build it first "
-                            "(the lesson's build cell, or python -m dockerlab prepare).") from None
+    found = get_image(client, image)
     user = str((found.attrs.get("Config") or {}).get("User") or "")
     return scan_files(files(found), user=user, image=image,
                       read=lambda paths: _read_files(found.id, paths, client=client))
@@ -173,89 +154,6 @@ def table(results: Mapping[str, ScanResult]) -> pd.DataFrame:
     return pd.DataFrame.from_dict({name: r.summary() for name, r in results.items()}, orient="index")
 
 
-def processes(image: str, *, read_only: bool = False, cap_drop: list[str] | None = None,
-              client: docker.DockerClient | None = None) -> pd.DataFrame:
-    """Start `image` (no network) with its standard input open, so that a program reading it waits,
-    and ask the engine which processes run in it (``docker top``): columns uid, gid, command."""
-    client = client or connect()[0]
-    try:
-        container = client.containers.create(image, stdin_open=True, network_disabled=True, read_only=read_only,
-                                             cap_drop=cap_drop, labels=naming.container_labels())
-    except SDKImageNotFound:
-        raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
-    try:
-        container.start()
-        for _ in range(50):
-            top = container.top(ps_args="-o pid,uid,gid,comm")
-            if top.get("Processes"):
-                break
-            time.sleep(0.1)
-        else:
-            container.reload()
-            raise DockerlabError(f"The container of {image} ran no process (its state: "
-                                 f"{container.attrs['State']['Status']}); does its entrypoint wait for input?")
-    except APIError as exc:
-        raise DockerlabError(f"Could not start {image} or list its processes: {exc.explanation or exc}") from None
-    finally:
-        container.remove(force=True)
-    frame = pd.DataFrame(top["Processes"], columns=[t.lower() for t in top["Titles"]])
-    return frame.drop(columns="pid").rename(columns={"comm": "command"}).astype({"uid": "int64", "gid": "int64"})
-
-
-def passwd_name(image: str, uid: int, *, client: docker.DockerClient | None = None) -> str | None:
-    """The user name of `uid` in the image's own /etc/passwd; None when the file or the uid is absent."""
-    client = client or connect()[0]
-    try:
-        image_id = client.images.get(image).id
-    except SDKImageNotFound:
-        raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
-    text = _read_files(image_id, ["etc/passwd"], client=client).get("etc/passwd")
-    if text is None:
-        return None
-    for line in text.decode(errors="replace").splitlines():
-        fields = line.split(":")
-        if len(fields) >= 3 and fields[2] == str(uid):
-            return fields[0]
-    return None
-
-
-def hadolint_path() -> str | None:
-    """The hadolint executable (on PATH or beside this Python), or None when it is not installed."""
-    beside = Path(sys.executable).parent / "hadolint"
-    return shutil.which("hadolint") or (str(beside) if beside.is_file() else None)
-
-
-def hadolint(variants: Iterable[str]) -> pd.DataFrame | None:
-    """hadolint's findings for each variant's Dockerfile (columns variant, line, code, level,
-    message), an empty table when there are none, or None when hadolint is not installed."""
-    exe = hadolint_path()
-    if exe is None:
-        return None
-    paths = {str(DOCKERFILES / v / "Dockerfile"): v for v in variants}
-    proc = subprocess.run([exe, "--format", "json", "--no-fail", *paths], capture_output=True, text=True, cwd=ROOT)
-    try:
-        records = json.loads(proc.stdout or "[]")
-    except ValueError:
-        raise DockerlabError(f"hadolint ({exe}) did not answer in JSON (exit code {proc.returncode}): "
-                             f"{(proc.stderr or proc.stdout).strip()[:300]}") from None
-    rows = [{"variant": paths.get(r["file"], r["file"]), "line": r["line"], "code": r["code"],
-             "level": r["level"], "message": r["message"]} for r in records]
-    return pd.DataFrame(rows, columns=["variant", "line", "code", "level", "message"])
-
-
-@contextmanager
-def leaky_context(*, secret: str = FAKE_SECRET, name: str = ".env",
-                  source: str | Path = CALCULATOR) -> Iterator[Path]:
-    """A copy of `source` (calculator/) with a fake secret file `name` in it, in a temporary
-    directory removed when the ``with`` block ends: the build context of the leak demonstration."""
-    with tempfile.TemporaryDirectory(prefix="dockerlab-leak-") as tmp:
-        context = Path(tmp) / Path(source).name
-        # Like many projects, this one has no .dockerignore: it is what would have kept the secret out.
-        shutil.copytree(source, context, ignore=shutil.ignore_patterns(".dockerignore"))
-        (context / name).write_text(f"# A fake secret for dockerlab's leak demonstration: it opens nothing.\n{secret}\n")
-        yield context
-
-
 def find_text(image: str, text: str, *, client: docker.DockerClient | None = None) -> tuple[str, ...]:
     """Every place `image` holds `text`: ``"config: Env"`` (a key of its configuration),
     ``"history: RUN ..."`` (a step's record), ``"layer 2: /path"`` (a file's name or content).
@@ -263,21 +161,10 @@ def find_text(image: str, text: str, *, client: docker.DockerClient | None = Non
     The image is read as ``docker save`` writes it, every layer opened (gzip and zstd too) and
     every regular file's bytes searched: the proof that a secret is nowhere in an image.
     """
-    import gzip
-    import io
-    import tarfile
-
-    import zstandard
-
-    from .layers import _ChunkReader
-
     client = client or connect()[0]
-    try:
-        found = client.images.get(image)
-    except SDKImageNotFound:
-        raise ImageNotFound(f"There is no image {image} on this engine; build it first.") from None
+    found = get_image(client, image)
     needle, places, layer = text.encode(), [], 0
-    with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(found.save(chunk_size=1 << 20))), mode="r|") as outer:
+    with tarfile.open(fileobj=io.BufferedReader(Feed(found.save(chunk_size=1 << 20))), mode="r|") as outer:
         for member in outer:
             if not member.isfile():
                 continue

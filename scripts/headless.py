@@ -4,7 +4,7 @@
 ``jupyter nbconvert`` once per notebook imported nbconvert each time (3.7 s on the CI machine);
 here it is imported once, and each notebook still gets a kernel of its own, as in JupyterLab.
 
-    python -m dockerlab.headless [--html] OUT NOTEBOOK...
+    .venv/bin/python scripts/headless.py [--html] OUT NOTEBOOK...
 
 writes OUT/executed/NAME.ipynb (and OUT/html/NAME.html), prints one line per notebook, writes
 OUT/NAME.log with the error of a notebook that failed, and exits 1 if any did. OUT/run.json sums
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -25,9 +24,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbconvert.filters.ansi import strip_ansi
 
 CELL_TIMEOUT_S = 1800
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 __all__ = ["CELL_TIMEOUT_S", "run", "main"]
 
@@ -44,10 +43,14 @@ def run(path: Path, out: Path, *, env: dict | None = None, html: bool = False) -
     client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(path.parent)}})
     record: dict = {"notebook": path.stem}
     start = time.perf_counter()
+    message = None
     try:
         client.execute(**({"env": env} if env is not None else {}))
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        message = _ANSI.sub("", str(exc))
+        message = strip_ansi(str(exc))
+    except Exception as exc:  # the kernel did not start, or the client broke: this notebook failed, the next runs
+        message = f"{type(exc).__name__}: {exc}"
+    if message is not None:
         log = out / f"{path.stem}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(message)
@@ -67,7 +70,7 @@ def run(path: Path, out: Path, *, env: dict | None = None, html: bool = False) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dockerlab.headless", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/headless.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--html", action="store_true", help="also write OUT/html/NAME.html")
     parser.add_argument("out", type=Path, help="folder for the executed copies, pages and logs")
     parser.add_argument("notebooks", nargs="+", type=Path)
