@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("preflight", help="is this machine ready for the tutorial?")
     p.set_defaults(func=_preflight)
     p = sub.add_parser("prepare", help="get the bases and build every tutorial image")
+    p.add_argument("--bases", action="store_true", help="only get the bases (pull, kit or debootstrap); build nothing")
     p.set_defaults(func=_prepare)
     p = sub.add_parser("images", help="list the tutorial's images and their sizes")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -121,6 +122,8 @@ def _prepare(args) -> int:
     for name in TUTORIAL_BASES:
         base = resolve(name, client=client)
         print(f"base  {base.description}")
+    if args.bases:
+        return 0
     rows = []
     for variant, target in [(v, t) for v in variants() for t in (*stages(v), None)]:
         result = build(variant, target=target, client=client, engine=engine)
