@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics
 import sys
 
-from benchmarks.rebuild import PREFIX, prefix, remove_prefixed
+from benchmarks.rebuild import PREFIX, prefix
 from benchmarks.report import paired_ratio
 
 STAGES = ("build", "runtime-parts")  # the distroless Dockerfile's two independent stages
@@ -88,12 +88,13 @@ def _mounts(*, client, engine, quiet, made: list) -> dict:
 def run(repeat: int = 1, *, bench_prefix: str = PREFIX) -> dict:
     """The buildkit part's record: test-stage, distroless and mounts, as described above."""
     from dockerlab import connect, experiments, naming
+    from dockerlab.cleanup import clean
     from dockerlab.progress import reporter
 
     quiet = reporter(quiet=True)
     with prefix(bench_prefix):
         client, engine = connect()
-        remove_prefixed(client)  # what an interrupted run left
+        clean(client=client, prune=False)  # what an interrupted run left
         made: list = []
         record: dict = {"image_store": engine.image_store, "repeat": repeat}
         try:
@@ -102,6 +103,6 @@ def run(repeat: int = 1, *, bench_prefix: str = PREFIX) -> dict:
             record["mounts"] = _mounts(client=client, engine=engine, quiet=quiet, made=made)
         finally:
             experiments.discard(*[r for r in made if r.builder == "legacy"], client=client)
-            remove_prefixed(client)
+            clean(client=client, prune=False)
         record["left_after_cleanup"] = len(client.images.list(filters=naming.label_filter()))
     return record

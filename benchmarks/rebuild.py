@@ -3,7 +3,8 @@
 The multi-stage image is built with no cache (the cold time); then main.go's version line is
 changed in a temporary copy of calculator/ (`dockerlab.experiments`), and the image is rebuilt
 with the cache (the rebuild time). Everything is named under its own prefix (``dockerlab-bench/``)
-and removed at the end: the images the builds made, and anything left under that prefix.
+and removed at the end: the images the builds made, and anything left under that prefix
+(`dockerlab.cleanup.clean`, untagging without pruning the parents a later build may reuse).
 """
 
 from __future__ import annotations
@@ -31,35 +32,16 @@ def prefix(value: str) -> Iterator[None]:
             os.environ["DOCKERLAB_PREFIX"] = old
 
 
-def remove_prefixed(client) -> int:
-    """Remove the containers and untag the images labelled with the current prefix; how many."""
-    from docker.errors import APIError, NotFound
-
-    from dockerlab import naming
-
-    removed = 0
-    for container in client.containers.list(all=True, filters=naming.label_filter()):
-        container.remove(force=True)
-        removed += 1
-    for image in client.images.list(filters=naming.label_filter()):
-        for ref in image.tags or [image.id]:
-            try:
-                client.images.remove(ref, noprune=True)
-                removed += 1
-            except (NotFound, APIError):
-                pass
-    return removed
-
-
 def run(*, bench_prefix: str = PREFIX, variant: str = VARIANT) -> dict:
     """The rebuild part's record: cold and rebuild seconds, their ratio, the steps the cache served."""
     from dockerlab import build, connect, experiments, naming, run as run_container
+    from dockerlab.cleanup import clean
     from dockerlab.progress import reporter
 
     quiet = reporter(quiet=True)
     with prefix(bench_prefix):
         client, engine = connect()
-        remove_prefixed(client)  # what an interrupted run left
+        clean(client=client, prune=False)  # what an interrupted run left
         made, record = [], {}
         try:
             print(f"rebuild: {variant}, cold (no cache) ...", file=sys.stderr, flush=True)
@@ -86,6 +68,6 @@ def run(*, bench_prefix: str = PREFIX, variant: str = VARIANT) -> dict:
             }
         finally:
             experiments.discard(*made, client=client)
-            remove_prefixed(client)
+            clean(client=client, prune=False)
         record["left_after_cleanup"] = len(client.images.list(filters=naming.label_filter()))
     return record

@@ -29,6 +29,7 @@ import zstandard
 
 from . import _tar
 from .errors import ArchiveError, ImageNotFound
+from .feed import Feed
 
 __all__ = ["Blob", "Contents", "read", "members", "read_json", "layer_headers"]
 
@@ -45,7 +46,7 @@ class Blob:
     name: str
     size: int
     kind: str
-    feed: _tar.Feed
+    feed: Feed
 
 
 @dataclass
@@ -166,7 +167,7 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _layer_feed(feed: _tar.Feed, kind: str) -> _tar.Feed:
+def _layer_feed(feed: Feed, kind: str) -> Feed:
     """The layer's tar from a (limited) feed positioned at its blob.
 
     Decompressed in tarfile's record size, as before: a blob damaged past the tar's end marker
@@ -178,14 +179,14 @@ def _layer_feed(feed: _tar.Feed, kind: str) -> _tar.Feed:
         blob = zstandard.ZstdDecompressor().stream_reader(feed, read_across_frames=True)
     else:
         return feed
-    return _tar.Feed(iter(partial(blob.read, tarfile.RECORDSIZE), b""))
+    return Feed(iter(partial(blob.read, tarfile.RECORDSIZE), b""))
 
 
 def read(source: Any, on_layer: Callable[[Blob], Any] | None = None) -> Contents:
     """One pass over an image archive. `on_layer` is called with each layer member as the
     stream reaches it (None: layers are stepped over); what it returns is kept in ``layers``."""
     chunks, what, handle = _open(source)
-    feed = _tar.Feed(chunks)
+    feed = Feed(chunks)
     found = Contents(what)
     try:
         for member in _tar.entries(feed):

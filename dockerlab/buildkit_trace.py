@@ -1,4 +1,4 @@
-"""Reading BuildKit's progress trace: a protobuf wire reader and a fold into step records.
+"""Reading BuildKit's progress trace: its messages, and a fold of them into step records.
 
 A BuildKit build through ``POST /build?version=2`` reports its progress as events
 ``{"id": "moby.buildkit.trace", "aux": "<base64>"}``; each payload is one ``StatusResponse``
@@ -7,123 +7,28 @@ of moby/buildkit ``api/services/control/control.proto``::
     StatusResponse { repeated Vertex vertexes = 1; repeated VertexStatus statuses = 2;
                      repeated VertexLog logs = 3; repeated VertexWarning warnings = 4; }
 
-`decode_status` reads one payload with the standard library only (no protobuf package):
-unknown fields are skipped by their wire type, truncated or malformed input raises
-`DockerlabError`. BuildKit sends a vertex again each time it changes; `Trace` merges them by
-digest into one `Step` per vertex, with the vertex's log lines, in the order they were first seen.
+`decode_status` reads one payload with `dockerlab.protowire` (no protobuf package): unknown
+fields are skipped by their wire type, truncated or malformed input raises `WireFormatError`.
+BuildKit sends a vertex again each time it changes; `Trace` merges them by digest into one
+`Step` per vertex, with the vertex's log lines, in the order they were first seen.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from functools import partial
-from typing import Iterator
+from datetime import datetime
 
-from .errors import DockerlabError
+from . import protowire
+from .errors import WireFormatError
 
 __all__ = [
     "Vertex", "VertexStatus", "VertexLog", "VertexWarning", "StatusResponse", "decode_status",
     "Step", "Trace", "is_internal", "parse_step_name",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
-
-# -- the wire format ------------------------------------------------------------------------------
-
-def _malformed(what: str, message: str) -> DockerlabError:
-    return DockerlabError(
-        f"BuildKit's progress trace cannot be read: {what}: {message}. The engine sent a "
-        "StatusResponse this reader does not understand; build again, and report the engine's "
-        "version if it happens every time."
-    )
-
-
-def _varint(data: bytes, pos: int, what: str) -> tuple[int, int]:
-    """The unsigned varint at `pos` and the position after it."""
-    value = shift = 0
-    for i in range(10):
-        if pos + i >= len(data):
-            raise _malformed(what, f"a varint is cut short at byte {pos + i}")
-        byte = data[pos + i]
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos + i + 1
-        shift += 7
-    raise _malformed(what, f"the varint at byte {pos} is longer than 10 bytes")
-
-
-def _fields(data: bytes, what: str) -> Iterator[tuple[int, int, int | bytes]]:
-    """``(field number, wire type, value)`` for each field of one message, in order."""
-    pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos, what)
-        number, wire = key >> 3, key & 7
-        if number == 0:
-            raise _malformed(what, f"field number 0 at byte {pos}")
-        if wire == _VARINT:
-            value, pos = _varint(data, pos, what)
-        elif wire in (_I64, _I32):
-            size = 8 if wire == _I64 else 4
-            if pos + size > len(data):
-                raise _malformed(what, f"field {number} needs {size} bytes, {len(data) - pos} are left")
-            value, pos = int.from_bytes(data[pos:pos + size], "little"), pos + size
-        elif wire == _LEN:
-            size, pos = _varint(data, pos, what)
-            if pos + size > len(data):
-                raise _malformed(what, f"field {number} is {size} bytes long, {len(data) - pos} are left")
-            value, pos = data[pos:pos + size], pos + size
-        else:
-            raise _malformed(what, f"field {number} has wire type {wire}; only 0, 1, 2 and 5 are read (3 and 4 are groups)")
-        yield number, wire, value
-
-
-def _signed(value: int) -> int:
-    """An int64/int32 varint as a signed number (negative numbers use ten bytes)."""
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _expect(what: str, number: int, wire: int, wanted: int) -> None:
-    if wire != wanted:
-        raise _malformed(what, f"field {number} has wire type {wire}, expected {wanted}")
-
-
-def _text(value: bytes) -> str:
-    return value.decode("utf-8", errors="replace")
-
-
-def _timestamp(data: bytes, what: str) -> datetime:
-    """A google.protobuf.Timestamp ``{int64 seconds = 1; int32 nanos = 2}`` as an aware UTC datetime."""
-    seconds = nanos = 0
-    for number, wire, value in _fields(data, what):
-        if number in (1, 2):
-            _expect(what, number, wire, _VARINT)
-            if number == 1:
-                seconds = _signed(value)
-            else:
-                nanos = _signed(value)
-    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
-
-
-def _message(cls, data: bytes):
-    """Build `cls` from `data` by its schema: field number -> (attribute, kind; ``*`` = repeated)."""
-    what, schema = cls.__name__, _SCHEMAS[cls]
-    values: dict[str, object] = {}
-    for number, wire, value in _fields(data, what):
-        if number not in schema:
-            continue  # unknown: skipped by its wire type, as protobuf does
-        name, kind = schema[number]
-        _expect(f"{what}.{name}", number, wire, _VARINT if kind in ("int", "bool") else _LEN)
-        decoded = _DECODE[kind.rstrip("*")](value)
-        if kind.endswith("*"):
-            values.setdefault(name, []).append(decoded)
-        else:
-            values[name] = decoded
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-
+# -- the messages ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Vertex:
@@ -183,7 +88,7 @@ class StatusResponse:
     warnings: tuple[VertexWarning, ...] = ()
 
 
-_SCHEMAS: dict[type, dict[int, tuple[str, str]]] = {
+_SCHEMAS: protowire.Schemas = {
     Vertex: {1: ("digest", "str"), 2: ("inputs", "str*"), 3: ("name", "str"), 4: ("cached", "bool"),
              5: ("started", "time"), 6: ("completed", "time"), 7: ("error", "str")},
     VertexStatus: {1: ("id", "str"), 2: ("vertex", "str"), 3: ("name", "str"), 4: ("current", "int"),
@@ -196,13 +101,15 @@ _SCHEMAS: dict[type, dict[int, tuple[str, str]]] = {
 }
 
 
-_DECODE = {"int": _signed, "bool": bool, "str": _text, "bytes": bytes, "time": lambda data: _timestamp(data, "Timestamp"),
-           **{cls.__name__: partial(_message, cls) for cls in _SCHEMAS}}
-
-
 def decode_status(data: bytes) -> StatusResponse:
-    """Decode one StatusResponse payload (already base64-decoded); raise `DockerlabError` if malformed."""
-    return _message(StatusResponse, bytes(data))
+    """Decode one StatusResponse payload (already base64-decoded); raise `WireFormatError` if malformed."""
+    try:
+        return protowire.decode(StatusResponse, bytes(data), _SCHEMAS)
+    except WireFormatError as exc:
+        raise WireFormatError(
+            f"BuildKit's progress trace cannot be read: {exc}. The engine sent a StatusResponse this "
+            "reader does not understand; build again, and report the engine's version if it happens every time."
+        ) from None
 
 
 # -- steps ----------------------------------------------------------------------------------------
@@ -307,7 +214,7 @@ class Trace:
                 seconds = (merged.completed - merged.started).total_seconds() if merged.started else 0.0
                 finished.append((new.digest, f"#{n} DONE {seconds:.1f}s"))
         for chunk in message.logs:  # before the endings: a message may carry a step's last output and its end
-            self._add_output(chunk.vertex, _text(chunk.msg))
+            self._add_output(chunk.vertex, protowire.text(chunk.msg))
         for digest, line in finished:
             self._flush(digest)
             self.log.append(line)

@@ -163,55 +163,16 @@ def _images(args) -> int:
 
 
 def _clean(args) -> int:
-    from docker.errors import APIError, NotFound
-
+    from .cleanup import clean
     from .layers import cache_dir
 
-    client, _ = connect()
-    removed = 0
-    for container in client.containers.list(all=True, filters=naming.container_filter()):
-        container.remove(force=True)  # only the containers the tutorial itself created
-        removed += 1
-    images = client.images.list(filters=naming.label_filter())
-    notes = []
-    if args.bases:
-        bases = client.images.list(filters={"label": f"{naming.LABEL}.role=base"})
-        others = _other_prefixes(client)
-        if others:
-            notes.append(f"kept the Debian base stand-ins: the images of {', '.join(sorted(others))} build on them")
-        else:
-            images += bases
-    for image in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
-        users = client.containers.list(all=True, filters={"ancestor": image.id})
-        if users:
-            names = ", ".join(c.name for c in users)
-            notes.append(f"kept {', '.join(image.tags) or image.short_id}: your container {names} uses it "
-                         f"(remove it with docker rm {names}, then clean again)")
-            continue
-        try:
-            for ref in image.tags or [image.id]:
-                client.images.remove(ref)
-            removed += 1
-        except NotFound:
-            removed += 1  # gone already: another clean, or removed with the tag before it
-        except APIError as exc:
-            notes.append(f"kept {', '.join(image.tags) or image.short_id}: {exc.explanation or exc}")
+    done = clean(bases=args.bases)
     shutil.rmtree(cache_dir(), ignore_errors=True)  # the file tables of images read: rebuilt on the next read
     kept = "" if args.bases else " (Debian base stand-ins kept; --bases removes them too)"
-    print(f"Removed {removed} tutorial containers and images under {naming.prefix()!r}{kept}.")
-    for note in notes:
+    print(f"Removed {done.removed} tutorial containers and images under {naming.prefix()!r}{kept}.")
+    for note in done.notes:
         print(f"  {note}.")
     return 0
-
-
-def _other_prefixes(client) -> set[str]:
-    """The prefixes, other than this one, whose tutorial images are on this engine."""
-    found = set()
-    for image in client.images.list(filters={"label": naming.LABEL}):
-        value = (image.labels or {}).get(naming.LABEL, "")
-        if value not in ("", "shared", naming.prefix()):
-            found.add(value)
-    return found
 
 
 def _analyze(args) -> int:

@@ -13,7 +13,8 @@ Every message says what failed, the value involved, and what to do next::
     ├── LoadFailed             the engine refused an archive (its reason is quoted)
     ├── KitError               a workshop kit that cannot be saved or loaded
     ├── UsageError             an argument out of its range (also a ValueError)
-    └── ElfError               a file that is not ELF, or one cut short
+    ├── ElfError               a file that is not ELF, or one cut short
+    └── WireFormatError        a protobuf message cut short or malformed (BuildKit's progress)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "KitError",
     "UsageError",
     "ElfError",
+    "WireFormatError",
 ]
 
 
@@ -85,3 +87,7 @@ class UsageError(DockerlabError, ValueError):
 
 class ElfError(DockerlabError):
     """A file that `elf.elf_facts` cannot read: not ELF, cut short, or of an unknown class or byte order."""
+
+
+class WireFormatError(DockerlabError):
+    """Bytes that `protowire.decode` cannot read as the message they should be: cut short, or malformed."""

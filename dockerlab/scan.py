@@ -26,7 +26,7 @@ import docker
 import pandas as pd
 import zstandard
 
-from ._tar import Feed
+from .feed import Feed
 from .containers import read_files
 from .engine import connect, get_image
 from .filetree import final_files

@@ -43,7 +43,7 @@ def read_members(path: Path) -> dict[str, bytes | None]:
 
 def tar_bytes(entries: list[tuple]) -> bytes:
     """A PAX layer tar of (kind, name[, content or link target]) entries; kind is dir, file,
-    symlink or hardlink."""
+    symlink or hardlink. A file may give its mode after its content (default 0644)."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for kind, name, *extra in entries:
@@ -54,7 +54,7 @@ def tar_bytes(entries: list[tuple]) -> bytes:
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
             elif kind == "file":
                 data = extra[0] if extra else b""
-                info.size, info.mode = len(data), 0o644
+                info.size, info.mode = len(data), extra[1] if len(extra) > 1 else 0o644
             elif kind == "symlink":
                 info.type, info.linkname = tarfile.SYMTYPE, extra[0]
             elif kind == "hardlink":
@@ -63,9 +63,10 @@ def tar_bytes(entries: list[tuple]) -> bytes:
     return out.getvalue()
 
 
-def config_json(layers: list[bytes], order: list[int], history=STEPS) -> bytes:
-    """An image config naming the layers in `order`; `history` None leaves the history out."""
-    body: dict = {"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z", "config": {},
+def config_json(layers: list[bytes], order: list[int], history=STEPS, run: dict | None = None) -> bytes:
+    """An image config naming the layers in `order`; `history` None leaves the history out; `run`
+    is its ``config``, how to run the image (``User``, ``Env``)."""
+    body: dict = {"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z", "config": run or {},
                   "rootfs": {"type": "layers", "diff_ids": [f"sha256:{sha(layers[i])}" for i in order]}}
     if history is STEPS:
         history = [{"created": "2024-01-01T00:00:00Z", "created_by": f"RUN step {i}"} for i in order]
@@ -75,12 +76,13 @@ def config_json(layers: list[bytes], order: list[int], history=STEPS) -> bytes:
 
 
 def docker_archive(path: Path, layers: list[bytes], order: list[int] | None = None, *, history=STEPS,
-                   config: bool = True, manifest: bool = True, symlink_dup: bool = False) -> Path:
+                   run: dict | None = None, config: bool = True, manifest: bool = True,
+                   symlink_dup: bool = False) -> Path:
     """docker save (engine <= 24): <id>/VERSION, <id>/json, <id>/layer.tar, the config, then
     manifest.json last. `order` lists the layers by index, base first (a layer may come twice);
     `symlink_dup` makes a repeated layer a second id whose layer.tar links to the first."""
     order = list(range(len(layers))) if order is None else order
-    body = config_json(layers, order, history)
+    body = config_json(layers, order, history, run)
     refs, done = [], set()
     with tarfile.open(path, "w") as tar:
         for i in order:

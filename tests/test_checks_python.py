@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 import dockerlab
-from dockerlab import checks, naming, python_case
+from dockerlab import checks, naming, python_case, run_checks
 
 # python -v /app/main.py 1+2, in the distroless-like image (no __pycache__: "code object from" a .py)
 PLAIN = """\
@@ -69,7 +69,7 @@ def test_parse_verbose_names_each_module_once_with_its_file():
 
 
 def _verdict(answer):
-    return checks._html_module(answer, html=python_case.parse_verbose(HTML), plain=python_case.parse_verbose(PLAIN))
+    return run_checks._html_module(answer, html=python_case.parse_verbose(HTML), plain=python_case.parse_verbose(PLAIN))
 
 
 def test_the_solution_passes():

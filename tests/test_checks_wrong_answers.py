@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import dockerlab
-from dockerlab import checks, naming, oci
+from dockerlab import checks, content_checks, naming, oci, size_checks
 from dockerlab.containers import read_file
 from dockerlab.history import history, history_from_records
 from dockerlab.layers import COLUMNS
@@ -203,14 +203,14 @@ def _history() -> pd.DataFrame:
 def test_biggest_step_verdict_on_a_history():
     steps = _history()
     answer = steps.sort_values("size", ascending=False).iloc[0]["instruction"][:30]  # lesson 02's former exercise
-    assert checks._biggest_step(answer, steps).ok
+    assert content_checks._biggest_step(answer, steps).ok
     for other in ("apt-get update && apt-get install", "/bin/sh -c apt-get update", "RUN APT-GET  update"):
-        assert checks._biggest_step(other, steps).ok, other
-    wrong(checks._biggest_step("/bin/sh -c", steps), "part of 7 steps", "only the biggest step has")
-    wrong(checks._biggest_step("RUN", steps), "part of 2 steps")
-    wrong(checks._biggest_step("go build", steps), "names step 4", "2.30 MB", "another step made a bigger one")
-    wrong(checks._biggest_step("Imported", steps), "names step 0", "116.67 MB")
-    wrong(checks._biggest_step("RUN pip install", steps), "no step's instruction contains")
+        assert content_checks._biggest_step(other, steps).ok, other
+    wrong(content_checks._biggest_step("/bin/sh -c", steps), "part of 7 steps", "only the biggest step has")
+    wrong(content_checks._biggest_step("RUN", steps), "part of 2 steps")
+    wrong(content_checks._biggest_step("go build", steps), "names step 4", "2.30 MB", "another step made a bigger one")
+    wrong(content_checks._biggest_step("Imported", steps), "names step 0", "116.67 MB")
+    wrong(content_checks._biggest_step("RUN pip install", steps), "no step's instruction contains")
 
 
 def test_biggest_step_on_the_single_stage_image(made):
@@ -226,7 +226,7 @@ def test_biggest_step_on_the_single_stage_image(made):
 
 def test_binary_share_verdict():
     image, binary, layer = 918_460_000, 1_743_255, 2_190_000
-    verdict = lambda value: checks._binary_share(  # noqa: E731
+    verdict = lambda value: size_checks._binary_share(  # noqa: E731
         value, image_size=image, binary_size=binary, layer_size=layer, path="/usr/local/bin/calc")
     assert verdict(binary / image).ok and verdict(str(binary / image)).ok
     wrong(verdict(100 * binary / image), "percentage", "Divide by 100")

@@ -5,15 +5,13 @@ multi-stage images built from a context with a fake secret in it, and `container
 from __future__ import annotations
 
 import gzip
-import io
-import json
 import os
-import tarfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from archives import docker_archive, tar_bytes
 
 import dockerlab
 from dockerlab import checks, containers, lessons, lint, naming, scan
@@ -164,41 +162,14 @@ def test_secret_names_and_contents(name, content, secret):
     assert result.secrets == ((f"/home/me/{name}",) if secret else ())
 
 
-def _layer(entries: list[tuple[str, bytes | None, int]]) -> bytes:
-    """A layer tar of (name, bytes or None for a directory, mode) entries."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data, mode in entries:
-            info = tarfile.TarInfo(name)
-            if data is None:
-                info.type, info.mode = tarfile.DIRTYPE, mode
-            else:
-                info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-    return out.getvalue()
-
-
-def _saved_image(path: Path, layers: list[bytes], config: dict) -> Path:
-    """A classic ``docker save`` archive at `path` of `layers` and `config`."""
-    with tarfile.open(path, "w") as tar:
-        names = [f"l{i}/layer.tar" for i in range(len(layers))]
-        for name, data in [*zip(names, layers), ("config.json", json.dumps(config).encode()),
-                           ("manifest.json", json.dumps([{"Config": "config.json", "RepoTags": ["t:1"],
-                                                          "Layers": names}]).encode())]:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
-
-
 def test_scan_from_an_archive_built_here(tmp_path: Path):
     """The whole pure path: a saved image (two layers, a whiteout) -> files() -> scan_files()."""
     layers = [
-        _layer([("bin/", None, 0o755), ("bin/sh", b"#!", 0o755), ("bin/su", b"su", 0o4755),
-                ("app/", None, 0o755), ("app/main.go", b"package main", 0o644)]),
-        _layer([("bin/", None, 0o755), ("bin/.wh.sh", b"", 0o644), ("app/", None, 0o755), ("app/.env", b"X", 0o600)]),
+        tar_bytes([("dir", "bin/"), ("file", "bin/sh", b"#!", 0o755), ("file", "bin/su", b"su", 0o4755),
+                   ("dir", "app/"), ("file", "app/main.go", b"package main")]),
+        tar_bytes([("dir", "bin/"), ("file", "bin/.wh.sh"), ("dir", "app/"), ("file", "app/.env", b"X", 0o600)]),
     ]
-    archive = _saved_image(tmp_path / "image.tar", layers, {"config": {"User": ""}})
+    archive = docker_archive(tmp_path / "image.tar", layers, run={"User": ""})
     result = scan.scan_files(files(archive), read=reader({"app/.env": b"TOKEN=1\n"}, []))
     assert result.shells == ()
     assert result.setuid == ("/bin/su",)
@@ -209,11 +180,10 @@ def test_scan_from_an_archive_built_here(tmp_path: Path):
 def test_find_text_names_every_place_of_a_saved_image(tmp_path: Path):
     """A layer's file content and name, a configuration key and a history record; gzip layers too."""
     token = "fake-0000-token"
-    layers = [_layer([("app/", None, 0o755), ("app/.env", f"API_TOKEN={token}\n".encode(), 0o600)]),
-              gzip.compress(_layer([(f"app/{token}.txt", b"", 0o644), ("app/other", b"nothing", 0o644)]))]
-    config = {"rootfs": {"type": "layers"}, "config": {"Env": [f"TOKEN={token}"], "User": ""},
-              "history": [{"created_by": f"RUN echo {token}"}, {"created_by": "COPY . ."}]}
-    archive = _saved_image(tmp_path / "image.tar", layers, config).read_bytes()
+    layers = [tar_bytes([("dir", "app/"), ("file", "app/.env", f"API_TOKEN={token}\n".encode(), 0o600)]),
+              gzip.compress(tar_bytes([("file", f"app/{token}.txt"), ("file", "app/other", b"nothing")]))]
+    archive = docker_archive(tmp_path / "image.tar", layers, run={"Env": [f"TOKEN={token}"], "User": ""},
+                             history=[{"created_by": f"RUN echo {token}"}, {"created_by": "COPY . ."}]).read_bytes()
     image = SimpleNamespace(save=lambda chunk_size: (archive[i:i + 1000] for i in range(0, len(archive), 1000)))
     client = SimpleNamespace(images=SimpleNamespace(get=lambda name: image))
     assert scan.find_text("fixture", token, client=client) == (

@@ -18,6 +18,7 @@ import tarfile
 import pytest
 
 from dockerlab import _tar
+from dockerlab.feed import Feed
 
 SEEDS = range(80)
 FORMATS = (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT)
@@ -189,7 +190,7 @@ def by_tarfile(data: bytes) -> list[tuple]:
 
 def by_tar(chunks, *, sparse: set[str] = frozenset()) -> list[tuple]:
     rows = []
-    feed = _tar.Feed(chunks)
+    feed = Feed(chunks)
     for entry in _tar.entries(feed):
         name = entry[_tar.NAME]
         regular = entry[_tar.TYPE] in (b"0", b"\0", b"7") and name not in sparse
@@ -231,7 +232,7 @@ def test_a_cut_archive_gives_tarfiles_first_members_then_fails(seed: int) -> Non
     for end in sorted(rng.sample(range(1, end_marker), min(6, end_marker - 1))):
         names, failed = [], False
         try:
-            for entry in _tar.entries(_tar.Feed(cut(data[:end], rng))):
+            for entry in _tar.entries(Feed(cut(data[:end], rng))):
                 names.append(entry[_tar.NAME])
         except tarfile.ReadError:
             failed = True
