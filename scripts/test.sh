@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 export PYTHONWARNINGS=${PYTHONWARNINGS:-}
-pytest=(.venv/bin/python -m pytest -p no:cacheprovider -ra --durations=15)
+pytest=(.venv/bin/python -m pytest -p no:cacheprovider -ra -v --durations=15)  # -v: a line per test, so the two runs' lines do not cut each other
 nbval=(--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 1800)
 say() { printf 'test: %s\n' "$*" >&2; }
 
