@@ -106,9 +106,12 @@ def processes(image: str, *, read_only: bool = False, cap_drop: list[str] | None
                                              cap_drop=cap_drop, labels=naming.container_labels())
     try:
         container.start()
-        for _ in range(50):
+        # Until the program runs: for a moment the only process is runc's own, "runc:[2:INIT]", before
+        # it becomes the entrypoint (seen in CI on a busy engine). Up to 30 s.
+        for _ in range(300):
             top = container.top(ps_args="-o pid,uid,gid,comm")
-            if top.get("Processes"):
+            started = top.get("Processes") or []
+            if started and not any(str(row[-1]).startswith("runc:") for row in started):
                 break
             time.sleep(0.1)
         else:
