@@ -71,13 +71,23 @@ def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list
             except APIError as exc:  # e.g. the entrypoint does not exist in the image
                 return RunResult(exit_code=127, stdout="", stderr=first_line(exc.explanation or exc, limit=None))
         status = container.wait(timeout=timeout)
-        return RunResult(
-            exit_code=int(status.get("StatusCode", -1)),
-            stdout=container.logs(stdout=True, stderr=False).decode(errors="replace"),
-            stderr=container.logs(stdout=False, stderr=True).decode(errors="replace"),
-        )
+        stdout, stderr = _logs(container)
+        return RunResult(exit_code=int(status.get("StatusCode", -1)), stdout=stdout, stderr=stderr)
     finally:
         container.remove(force=True)
+
+
+def _logs(container, *, grace: float = 5.0) -> tuple[str, str]:
+    """A stopped container's standard output and error. The engine may report the exit before its
+    log copier has written the last lines (it waits 2 s for it, then goes on: seen in CI on a loaded
+    machine, a calculator that printed nothing), so an empty log is read again for up to `grace` s."""
+    deadline = time.monotonic() + grace
+    while True:
+        stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
+        stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
+        if stdout or stderr or time.monotonic() >= deadline:
+            return stdout, stderr
+        time.sleep(0.2)
 
 
 def calculate(image: str, expressions: list[str], *, command: str | None = None,

@@ -67,7 +67,7 @@ def check_image_by_hand(tag: str, *, user: str | None = None, labels: dict[str, 
                f"it has {count} layers; an image written by `write_image()` has one.")
     try:
         result = run(tag, expression, client=client)
-        said = (result.stdout or result.stderr).strip()
+        said = (result.stdout or result.stderr).strip() or f"nothing (exit code {result.exit_code})"
     except DockerlabError as exc:
         said = f"(it did not start: {exc})"
     ok &= item(said == expected, f"`{expression}` prints `{expected}`",
