@@ -10,7 +10,7 @@ from docker.errors import APIError, NotFound
 from . import naming
 from .engine import connect
 
-__all__ = ["Cleanup", "clean"]
+__all__ = ["Cleanup", "clean", "remove_unused_parents"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ def clean(*, client=None, bases: bool = False, prune: bool = True) -> Cleanup:
             notes.append(f"kept the Debian base stand-ins: the images of {', '.join(sorted(others))} build on them")
         else:
             images += stand_ins
+    chains = _ancestors(client)
+    gone = []
     for image in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
         users = client.containers.list(all=True, filters={"ancestor": image.id})
         if users:
@@ -49,13 +51,56 @@ def clean(*, client=None, bases: bool = False, prune: bool = True) -> Cleanup:
             continue
         try:
             for ref in image.tags or [image.id]:
-                client.images.remove(ref, noprune=not prune)
+                client.images.remove(ref, noprune=True)
             removed += 1
+            gone.append(image.id)
         except NotFound:
             removed += 1  # gone already: another clean, or removed with the tag before it
         except APIError as exc:
             notes.append(f"kept {', '.join(image.tags) or image.short_id}: {exc.explanation or exc}")
+    if prune:
+        remove_unused_parents(client, {parent for id_ in gone for parent in chains.get(id_, ())})
     return Cleanup(removed, tuple(notes))
+
+
+def remove_unused_parents(client, candidates: set[str]) -> int:
+    """Remove the untagged images among `candidates` (parents of images just removed) that no
+    remaining image builds on; return how many went.
+
+    The engine's own pruning (``noprune=False``) is not used: on the containerd image store it
+    removes a parent that other images still build on. Measured on Docker 26.1.5 (2026-12-01):
+    removing one image took with it the install of golang-go that another prefix's tagged build
+    stage was made of, and the next build of that stage ran the install again (0 of 5 steps from
+    the cache, against 5 of 5 with ``noprune``). The classic store stops at a shared parent."""
+    chains = _ancestors(client)
+    needed = {parent for id_, parents in chains.items() if id_ not in candidates for parent in parents}
+    images = {image.id: image for image in client.images.list(all=True)}
+    count = 0
+    for id_ in sorted(candidates - needed, key=lambda i: images[i].attrs.get("Created", "") if i in images else "",
+                      reverse=True):  # children first
+        if id_ not in images or images[id_].tags:
+            continue
+        try:
+            client.images.remove(id_, noprune=True)
+            count += 1
+        except APIError:  # in use by a container, or another image appeared on it: it stays
+            pass
+    return count
+
+
+def _ancestors(client) -> dict[str, tuple[str, ...]]:
+    """Every image on the engine, with the chain of images it was built on (its parent, theirs, ...)."""
+    parent = {image.id: image.attrs.get("Parent") or "" for image in client.images.list(all=True)}
+    chains = {}
+    for id_ in parent:
+        chain, seen = [], {id_}
+        step = parent[id_]
+        while step and step not in seen:
+            chain.append(step)
+            seen.add(step)
+            step = parent.get(step, "")
+        chains[id_] = tuple(chain)
+    return chains
 
 
 def _other_prefixes(client) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -10,10 +11,48 @@ import pytest
 
 @pytest.fixture(scope="session")
 def engine():
-    """The real engine the tests talk to, as (client, EngineInfo)."""
+    """The real engine the tests talk to, as (client, EngineInfo), with the Go toolchain's install
+    kept in its build cache for the whole session (see `_keep_the_toolchain_install`)."""
     import dockerlab
 
-    return dockerlab.connect()
+    client, info = dockerlab.connect()
+    with _keep_the_toolchain_install(client):
+        yield client, info
+
+
+@contextlib.contextmanager
+def _keep_the_toolchain_install(client):
+    """Build the calculator's build stage once, tagged under a prefix of the session's own, and
+    remove it at the end.
+
+    Each test builds under a prefix of its own and removes what it made. A build stage's images are
+    untagged, and no image after `FROM scratch` holds them as parents, so removing one test's image
+    removed the install of golang-go that every later build would have taken from the cache: on
+    2026-12-01 a cache-order check re-ran that install (86 s of its 142 s on the containerd store),
+    and so did a dozen tests more. A tag keeps the chain. No verdict depends on it: each check
+    builds its own "before" image first, and the tests that need a cold step use `nocache`."""
+    import dockerlab
+
+    previous = os.environ.get("DOCKERLAB_PREFIX")
+    os.environ["DOCKERLAB_PREFIX"] = f"dockerlab-test-cache-{uuid.uuid4().hex[:8]}/"
+    try:
+        tag = dockerlab.build("multi-stage", target="build", client=client).tag
+    finally:
+        _restore("DOCKERLAB_PREFIX", previous)
+    try:
+        yield
+    finally:
+        try:
+            _remove(client, [tag])
+        except Exception:  # the engine may be gone at the end of a session; nothing else is ours
+            pass
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 @pytest.fixture()
@@ -30,11 +69,39 @@ def cleanup(engine):
     client, _ = engine
     refs: list[str] = []
     yield refs
-    for ref in reversed(refs):
+    _remove(client, reversed(refs))
+
+
+@pytest.fixture(scope="session")
+def remove_images(engine):
+    """``remove_images(refs)``: remove these images, then their parents that nothing else builds on."""
+    return lambda refs: _remove(engine[0], refs)
+
+
+def _remove(client, refs) -> None:
+    """Remove the images `refs`, then those of their parents nothing else builds on."""
+    from dockerlab.cleanup import remove_unused_parents
+
+    parents = set()
+    for ref in refs:
         try:
-            client.images.remove(ref, force=True)
+            parents |= _chain(client, client.images.get(ref).id)
+            client.images.remove(ref, force=True, noprune=True)  # see remove_unused_parents
         except Exception:  # already gone: the test may have removed it itself
             pass
+    remove_unused_parents(client, parents)
+
+
+def _chain(client, image_id: str) -> set[str]:
+    """The images `image_id` was built on."""
+    found, step = set(), client.images.get(image_id).attrs.get("Parent")
+    while step and step not in found:
+        found.add(step)
+        try:
+            step = client.images.get(step).attrs.get("Parent")
+        except Exception:
+            break
+    return found
 
 
 def pytest_report_header(config):

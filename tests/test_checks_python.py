@@ -98,7 +98,7 @@ def test_wrong_answers_say_why(answer, because):
         wrong(_verdict(answer), because)
 
 
-def test_the_checker_on_the_lessons_image(engine, test_prefix):
+def test_the_checker_on_the_lessons_image(engine, test_prefix, remove_images):
     """On the real multi-stage Python image: the solution passes, two wrong answers fail."""
     client, _ = engine
     python_case.fetch_sources()
@@ -108,5 +108,5 @@ def test_the_checker_on_the_lessons_image(engine, test_prefix):
         wrong(checks.check_html_module("encodings", image=image.tag), "plain run too")
         wrong(checks.check_html_module("markupsafe._speedups", image=image.tag), "from the venv")
     finally:
-        client.images.remove(image.tag)  # by its name: the layers it shares with the lesson's image stay
+        remove_images([image.tag])  # by its name: the layers it shares with the lesson's image stay
         assert not client.images.list(filters=naming.label_filter())

@@ -21,6 +21,7 @@ import pytest
 
 import dockerlab
 from dockerlab import checks, content_checks, naming, oci, size_checks
+from dockerlab.cleanup import clean
 from dockerlab.containers import read_file
 from dockerlab.history import history, history_from_records
 from dockerlab.layers import COLUMNS
@@ -59,20 +60,12 @@ def wrong(feedback: checks.Feedback, *because: str) -> str:
 @pytest.fixture()
 def made(engine, test_prefix):
     """The test's client; afterwards, every image under the test's prefix is removed, newest first."""
-    from docker.errors import APIError
-
     client, _ = engine
     yield client
     for _ in range(3):  # the containerd store may list an image again once a name sharing its digest is gone
-        images = sorted(client.images.list(filters=naming.label_filter()), key=lambda i: i.attrs["Created"], reverse=True)
-        if not images:
+        if not client.images.list(filters=naming.label_filter()):
             break
-        for image in images:
-            for ref in [*image.tags, image.id]:
-                try:
-                    client.images.remove(ref, force=True)
-                except APIError:  # gone with an earlier name, or still held: the next pass sees
-                    pass
+        clean(client=client)  # no engine pruning: it would take the shared toolchain install along
     assert not client.images.list(filters=naming.label_filter())
 
 

@@ -22,16 +22,21 @@ class FakeEngine:
         self.images = SimpleNamespace(list=self._images, remove=self._remove_image)
         self.containers = SimpleNamespace(list=self._containers)
 
-    def _images(self, filters):
-        key, _, value = filters["label"].partition("=")
+    def _images(self, filters=None, all=False):
+        key, _, value = (filters or {"label": ""})["label"].partition("=")
         return [SimpleNamespace(id=i["id"], short_id=i["id"][:6], tags=list(i["tags"]), labels=i["labels"],
-                                attrs={"Created": i["created"]})
-                for i in self.images_ if key in i["labels"] and (not value or i["labels"][key] == value)]
+                                attrs={"Created": i["created"], "Parent": i.get("parent", "")})
+                for i in self.images_ if (i["tags"] or all) and (not key or key in i["labels"])
+                and (not value or i["labels"].get(key) == value)]
 
     def _remove_image(self, ref, noprune=False):
         if ref in self.refuse:
             raise self.refuse[ref]
         self.removed.append((ref, noprune))
+        untagged = [i["id"] for i in self.images_ if list(i["tags"]) == [ref]]  # its last name: it goes
+        for i in self.images_:
+            i["tags"] = tuple(t for t in i["tags"] if t != ref)
+        self.images_ = [i for i in self.images_ if i["id"] != ref and i["id"] not in untagged]
 
     def _containers(self, all, filters):
         if "ancestor" in filters:
@@ -47,8 +52,9 @@ class FakeEngine:
         self.removed.append((container["name"], force))
 
 
-def image(id: str, created: str, *tags: str, **labels: str) -> dict:
-    return {"id": id, "created": created, "tags": tags, "labels": labels}
+def image(id: str, created: str, *tags: str, parent: str | None = None, **labels: str) -> dict:
+    """An image as the fake lists it; one with a `parent` (a build's step) stays when untagged."""
+    return {"id": id, "created": created, "tags": tags, "labels": labels, "parent": parent}
 
 
 @pytest.fixture()
@@ -69,8 +75,8 @@ def fake(monkeypatch):
 
 def test_clean_removes_the_tutorials_containers_then_its_images_newest_first(fake):
     done = cleanup.clean()
-    assert fake.removed == [("tutorials", True), (f"{PREFIX}b:latest", False), (f"{PREFIX}b:v2", False),
-                              (f"{PREFIX}a:latest", False)]
+    assert fake.removed == [("tutorials", True), (f"{PREFIX}b:latest", True), (f"{PREFIX}b:v2", True),
+                              (f"{PREFIX}a:latest", True)]
     assert done.removed == 3
     assert done.notes == (f"kept {PREFIX}c:latest: your container learners uses it "
                           "(remove it with docker rm learners, then clean again)",)
@@ -81,9 +87,25 @@ def test_without_prune_it_untags_with_noprune(fake):
     assert {noprune for ref, noprune in fake.removed if ref.startswith(PREFIX)} == {True}
 
 
+def test_parents_go_only_when_nothing_else_builds_on_them(monkeypatch):
+    # base <- install <- ours (this prefix's); install <- bob's (another prefix's); ours <- step <- top.
+    monkeypatch.setenv("DOCKERLAB_PREFIX", PREFIX)
+    engine = FakeEngine(images=[
+        image("sha256:base", "2024-01-01", "debian:bookworm", parent=""),
+        image("sha256:install", "2024-01-02", parent="sha256:base"),
+        image("sha256:mine-step", "2024-01-03", parent="sha256:install"),
+        image("sha256:top", "2024-01-04", f"{PREFIX}a:latest", parent="sha256:mine-step", **OURS),
+        image("sha256:bob", "2024-01-05", "bob/b:latest", parent="sha256:install", **{naming.LABEL: "bob/"}),
+    ], containers=[])
+    monkeypatch.setattr(cleanup, "connect", lambda: (engine, None))
+    assert cleanup.clean().removed == 1
+    assert engine.removed == [(f"{PREFIX}a:latest", True), ("sha256:mine-step", True)]
+    assert {i["id"] for i in engine.images_} == {"sha256:base", "sha256:install", "sha256:bob"}
+
+
 def test_bases_are_removed_only_when_no_other_prefix_builds_on_them(fake):
     cleanup.clean(bases=True)
-    assert ("dockerlab/debian:bookworm", False) in fake.removed
+    assert ("dockerlab/debian:bookworm", True) in fake.removed
     fake.removed.clear()
     fake.images_.append(image("sha256:bob", "2024-01-05", "bob/a:latest", **{naming.LABEL: "bob/"}))
     done = cleanup.clean(bases=True)

@@ -66,7 +66,7 @@ def test_no_output_gives_the_solution_away():
 
 
 @pytest.fixture(scope="module")
-def toolchain():
+def toolchain(remove_images):
     """The lesson's build stage, under a prefix of the module's own; removed afterwards."""
     import os
     import uuid
@@ -82,7 +82,7 @@ def toolchain():
         yield tag
     finally:
         if tag is not None:
-            client.images.remove(tag, force=True)
+            remove_images([tag])
         if before is None:
             os.environ.pop("DOCKERLAB_PREFIX", None)
         else:

@@ -230,7 +230,7 @@ def test_hadolint_findings_old_kept_new_clean():
 # --- the real engine ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def leak(engine):
+def leak(engine, remove_images):
     """The single-stage and multi-stage images built from a context with a fake .env, scanned,
     under a prefix of their own; removed afterwards."""
     client, _ = engine
@@ -243,8 +243,7 @@ def leak(engine):
     try:
         yield {"single": (single.tag, scan.scan(single.tag)), "multi": (multi.tag, scan.scan(multi.tag))}
     finally:
-        for image in client.images.list(filters=made):
-            client.images.remove(image.id, force=True)
+        remove_images([image.id for image in client.images.list(filters=made)])
 
 
 def test_the_secret_leaks_into_single_stage_not_multi_stage(leak):
