@@ -40,7 +40,7 @@ def clean(*, client=None, bases: bool = False, prune: bool = True) -> Cleanup:
             notes.append(f"kept the Debian base stand-ins: the images of {', '.join(sorted(others))} build on them")
         else:
             images += stand_ins
-    chains = _ancestors(client)
+    chains = _ancestors(_images(client))
     gone = []
     for image in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
         users = client.containers.list(all=True, filters={"ancestor": image.id})
@@ -65,21 +65,20 @@ def clean(*, client=None, bases: bool = False, prune: bool = True) -> Cleanup:
 
 def remove_unused_parents(client, candidates: set[str]) -> int:
     """Remove the untagged images among `candidates` (parents of images just removed) that no
-    remaining image builds on; return how many went.
+    remaining image builds on, children first; return how many went.
 
     The engine's own pruning (``noprune=False``) is not used: on the containerd image store it
     removes a parent that other images still build on. Measured on Docker 26.1.5 (2026-12-01):
     removing one image took with it the install of golang-go that another prefix's tagged build
     stage was made of, and the next build of that stage ran the install again (0 of 5 steps from
     the cache, against 5 of 5 with ``noprune``). The classic store stops at a shared parent."""
-    chains = _ancestors(client)
+    images = _images(client)
+    chains = _ancestors(images)
     needed = {parent for id_, parents in chains.items() if id_ not in candidates for parent in parents}
-    images = {image.id: image for image in client.images.list(all=True)}
     count = 0
-    for id_ in sorted(candidates - needed, key=lambda i: images[i].attrs.get("Created", "") if i in images else "",
-                      reverse=True):  # children first
-        if id_ not in images or images[id_].tags:
-            continue
+    for id_ in sorted(candidates - needed, key=lambda i: len(chains.get(i, ())), reverse=True):
+        if id_ not in images or images[id_][1]:
+            continue  # gone already, or it has a name: not an untagged parent
         try:
             client.images.remove(id_, noprune=True)
             count += 1
@@ -88,17 +87,26 @@ def remove_unused_parents(client, candidates: set[str]) -> int:
     return count
 
 
-def _ancestors(client) -> dict[str, tuple[str, ...]]:
-    """Every image on the engine, with the chain of images it was built on (its parent, theirs, ...)."""
-    parent = {image.id: image.attrs.get("Parent") or "" for image in client.images.list(all=True)}
+def _images(client) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Every image on the engine, intermediate ones included: its parent and its names. One
+    listing (the SDK's ``images.list`` would inspect each image once more)."""
+    found = {}
+    for entry in client.api.images(all=True):
+        tags = tuple(t for t in entry.get("RepoTags") or () if t != "<none>:<none>")
+        found[entry["Id"]] = (entry.get("ParentId") or "", tags)
+    return found
+
+
+def _ancestors(images: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
+    """Each image's chain of images it was built on: its parent, theirs, and so on."""
     chains = {}
-    for id_ in parent:
+    for id_ in images:
         chain, seen = [], {id_}
-        step = parent[id_]
+        step = images[id_][0]
         while step and step not in seen:
             chain.append(step)
             seen.add(step)
-            step = parent.get(step, "")
+            step = images.get(step, ("", ()))[0]
         chains[id_] = tuple(chain)
     return chains
 

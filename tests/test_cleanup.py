@@ -20,14 +20,15 @@ class FakeEngine:
     def __init__(self, images: list[dict], containers: list[dict], refuse: dict | None = None) -> None:
         self.images_, self.containers_, self.refuse, self.removed = images, containers, refuse or {}, []
         self.images = SimpleNamespace(list=self._images, remove=self._remove_image)
+        self.api = SimpleNamespace(images=lambda all: [{"Id": i["id"], "ParentId": i.get("parent") or "",
+                                                        "RepoTags": list(i["tags"]) or None} for i in self.images_])
         self.containers = SimpleNamespace(list=self._containers)
 
-    def _images(self, filters=None, all=False):
-        key, _, value = (filters or {"label": ""})["label"].partition("=")
+    def _images(self, filters):
+        key, _, value = filters["label"].partition("=")
         return [SimpleNamespace(id=i["id"], short_id=i["id"][:6], tags=list(i["tags"]), labels=i["labels"],
-                                attrs={"Created": i["created"], "Parent": i.get("parent", "")})
-                for i in self.images_ if (i["tags"] or all) and (not key or key in i["labels"])
-                and (not value or i["labels"].get(key) == value)]
+                                attrs={"Created": i["created"]})
+                for i in self.images_ if i["tags"] and key in i["labels"] and (not value or i["labels"][key] == value)]
 
     def _remove_image(self, ref, noprune=False):
         if ref in self.refuse:
