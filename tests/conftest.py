@@ -29,8 +29,8 @@ def _keep_the_toolchain_install(client):
     untagged, and no image after `FROM scratch` holds them as parents, so removing one test's image
     removed the install of golang-go that every later build would have taken from the cache: on
     2026-12-01 a cache-order check re-ran that install (86 s of its 142 s on the containerd store),
-    and so did a dozen tests more. A tag keeps the chain. No verdict depends on it: each check
-    builds its own "before" image first, and the tests that need a cold step use `nocache`."""
+    and so did each later test that built the calculator. A tag keeps the chain. No verdict depends
+    on it: a check builds its own "before" image first, and what it compares comes after."""
     import dockerlab
 
     previous = os.environ.get("DOCKERLAB_PREFIX")
@@ -109,19 +109,38 @@ def pytest_report_header(config):
 
 
 ENGINE_FIXTURES = {"engine", "cleanup", "test_prefix"}
+STORE_SENSITIVE = {  # what the image store or the engine's version changes, and so runs on both engines
+    "tests/test_oci.py": "what loads, image ids, what `docker save` writes",
+    "tests/test_build.py": "the legacy builder's cache and its failures, labels, clean",
+    "tests/test_buildkit.py": "the engine API's BuildKit route",
+    "tests/test_buildkit_routes.py": "which BuildKit route serves on which store",
+    "tests/test_engine.py": "what the engine and its store are",
+    "tests/test_analyze.py": "layers read from `docker save`, compressed or not",
+    "tests/test_security.py": "secrets found in a saved image's layers",
+    "tests/test_binary.py": "sizes against the binary, which the store counts its own way",
+    "tests/test_bases.py": "the base and the workshop kit, saved and loaded",
+    "tests/test_cli.py": "every command against that engine",
+    "tests/test_checks_wrong_answers.py::test_cache_order_solution_passes": "the build cache without cache sources",
+    "tests/test_checks_wrong_answers.py::test_image_by_hand": "an OCI archive loaded",
+    "tests/test_experiments.py::test_one_line_change_reuses_the_install_in_the_multi_stage_build": "the build cache",
+}
+"""The second engine's run keeps the notebooks and these. The other engine tests (a checker's wrong
+answers, lesson 01's Go tests in a container, the Python lesson's checker, a cache miss) ask the
+engine nothing that differs between stores; they run on the host's engine only, which keeps CI
+under its time limit (on 2026-12-01 the second engine's run took 3414 s with every engine test)."""
 
 
 def pytest_collection_modifyitems(config, items):
     """With DOCKERLAB_ENGINE_TESTS_ONLY=1 (the second engine's run in scripts/test.sh), keep the
-    notebooks and the tests that talk to the engine; the pure ones have run already."""
+    notebooks and the engine tests of `STORE_SENSITIVE`; the others have run already."""
     if os.environ.get("DOCKERLAB_ENGINE_TESTS_ONLY") != "1":
         return
     keep, drop = [], []
     for item in items:
         in_tests = item.nodeid.startswith("tests/")
         uses_engine = ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        browser = item.nodeid.startswith("tests/test_browser.py")
-        (keep if (not in_tests or uses_engine) and not browser else drop).append(item)
+        sensitive = any(item.nodeid.startswith(key + ("::" if key.endswith(".py") else "")) for key in STORE_SENSITIVE)
+        (keep if not in_tests or (uses_engine and sensitive) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
