@@ -8,7 +8,8 @@
 # First run: the host's engine, everything. Second run: another engine beside it
 # (scripts/second-engine.sh: Debian 13's Docker 26 with the containerd image store on a Debian 12
 # host, Debian 12's Docker 20.10 with the classic store on a Debian 13 host), every notebook under
-# nbval and dockerlab's engine tests, from the same committed outputs. DOCKERLAB_SECOND_ENGINE=0
+# nbval, from the same committed outputs, and the engine tests whose answer depends on the image
+# store (STORE_SENSITIVE in tests/conftest.py). DOCKERLAB_SECOND_ENGINE=0
 # skips the second run; DOCKER_HOST set by the caller runs the first run there and skips it too.
 # One after the other, not at the same time: both are bound by the two cores (the containerd
 # image store spends much of its time compressing layers). Run together here on 2026-12-01, the
