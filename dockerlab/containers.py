@@ -78,9 +78,10 @@ def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list
 
 
 def _logs(container, *, grace: float = 5.0) -> tuple[str, str]:
-    """A stopped container's standard output and error. The engine may report the exit before its
-    log copier has written the last lines (it waits 2 s for it, then goes on: seen in CI on a loaded
-    machine, a calculator that printed nothing), so an empty log is read again for up to `grace` s."""
+    """A stopped container's standard output and error. An engine may report the exit before its
+    log copier has written the last lines (the likely cause of a CI failure on a loaded machine, on
+    2026-12-01, where the hand-written calculator did not print 42; what it printed was cut from the
+    report), so an empty log is read again for up to `grace` seconds."""
     deadline = time.monotonic() + grace
     while True:
         stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
