@@ -10,7 +10,7 @@ from docker.errors import APIError, NotFound
 from . import naming
 from .engine import connect
 
-__all__ = ["Cleanup", "clean", "remove_unused_parents"]
+__all__ = ["Cleanup", "clean", "remove_images", "remove_unused_parents"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,21 @@ def clean(*, client=None, bases: bool = False, prune: bool = True) -> Cleanup:
     if prune:
         remove_unused_parents(client, {parent for id_ in gone for parent in chains.get(id_, ())})
     return Cleanup(removed, tuple(notes))
+
+
+def remove_images(client, refs, *, force: bool = False) -> None:
+    """Remove the images `refs` (names or ids), then their parents that nothing left builds on;
+    one already gone is passed over."""
+    chains = _ancestors(_images(client))
+    parents = set()
+    for ref in refs:
+        try:
+            image_id = client.images.get(ref).id
+            client.images.remove(ref, force=force, noprune=True)  # see remove_unused_parents
+        except APIError:  # NotFound included: removed already
+            continue
+        parents.update(chains.get(image_id, ()))
+    remove_unused_parents(client, parents)
 
 
 def remove_unused_parents(client, candidates: set[str]) -> int:

@@ -33,12 +33,9 @@ def _keep_the_toolchain_install(client):
     on it: a check builds its own "before" image first, and what it compares comes after."""
     import dockerlab
 
-    previous = os.environ.get("DOCKERLAB_PREFIX")
-    os.environ["DOCKERLAB_PREFIX"] = f"dockerlab-test-cache-{uuid.uuid4().hex[:8]}/"
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the prefix only while building
+        patch.setenv("DOCKERLAB_PREFIX", f"dockerlab-test-cache-{uuid.uuid4().hex[:8]}/")
         tag = dockerlab.build("multi-stage", target="build", client=client).tag
-    finally:
-        _restore("DOCKERLAB_PREFIX", previous)
     try:
         yield
     finally:
@@ -46,13 +43,6 @@ def _keep_the_toolchain_install(client):
             _remove(client, [tag])
         except Exception:  # the engine may be gone at the end of a session; nothing else is ours
             pass
-
-
-def _restore(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
 
 
 @pytest.fixture()
@@ -80,28 +70,9 @@ def remove_images(engine):
 
 def _remove(client, refs) -> None:
     """Remove the images `refs`, then those of their parents nothing else builds on."""
-    from dockerlab.cleanup import remove_unused_parents
+    from dockerlab.cleanup import remove_images
 
-    parents = set()
-    for ref in refs:
-        try:
-            parents |= _chain(client, client.images.get(ref).id)
-            client.images.remove(ref, force=True, noprune=True)  # see remove_unused_parents
-        except Exception:  # already gone: the test may have removed it itself
-            pass
-    remove_unused_parents(client, parents)
-
-
-def _chain(client, image_id: str) -> set[str]:
-    """The images `image_id` was built on."""
-    found, step = set(), client.images.get(image_id).attrs.get("Parent")
-    while step and step not in found:
-        found.add(step)
-        try:
-            step = client.images.get(step).attrs.get("Parent")
-        except Exception:
-            break
-    return found
+    remove_images(client, list(refs), force=True)
 
 
 def pytest_report_header(config):

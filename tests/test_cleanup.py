@@ -19,7 +19,7 @@ class FakeEngine:
 
     def __init__(self, images: list[dict], containers: list[dict], refuse: dict | None = None) -> None:
         self.images_, self.containers_, self.refuse, self.removed = images, containers, refuse or {}, []
-        self.images = SimpleNamespace(list=self._images, remove=self._remove_image)
+        self.images = SimpleNamespace(list=self._images, remove=self._remove_image, get=self._get_image)
         self.api = SimpleNamespace(images=lambda all: [{"Id": i["id"], "ParentId": i.get("parent") or "",
                                                         "RepoTags": list(i["tags"]) or None} for i in self.images_])
         self.containers = SimpleNamespace(list=self._containers)
@@ -30,7 +30,13 @@ class FakeEngine:
                                 attrs={"Created": i["created"]})
                 for i in self.images_ if i["tags"] and key in i["labels"] and (not value or i["labels"][key] == value)]
 
-    def _remove_image(self, ref, noprune=False):
+    def _get_image(self, ref):
+        for i in self.images_:
+            if ref == i["id"] or ref in i["tags"]:
+                return SimpleNamespace(id=i["id"])
+        raise NotFound(f"no such image: {ref}")
+
+    def _remove_image(self, ref, noprune=False, force=False):
         if ref in self.refuse:
             raise self.refuse[ref]
         self.removed.append((ref, noprune))
@@ -102,6 +108,17 @@ def test_parents_go_only_when_nothing_else_builds_on_them(monkeypatch):
     assert cleanup.clean().removed == 1
     assert engine.removed == [(f"{PREFIX}a:latest", True), ("sha256:mine-step", True)]
     assert {i["id"] for i in engine.images_} == {"sha256:base", "sha256:install", "sha256:bob"}
+
+
+def test_remove_images_takes_unused_parents_and_passes_over_one_gone(monkeypatch):
+    engine = FakeEngine(images=[
+        image("sha256:base", "2024-01-01", "debian:bookworm", parent=""),
+        image("sha256:step", "2024-01-02", parent="sha256:base"),
+        image("sha256:top", "2024-01-03", "t/a:latest", parent="sha256:step"),
+    ], containers=[])
+    cleanup.remove_images(engine, ["t/a:latest", "t/gone:latest"])
+    assert engine.removed == [("t/a:latest", True), ("sha256:step", True)]
+    assert [i["id"] for i in engine.images_] == ["sha256:base"]
 
 
 def test_bases_are_removed_only_when_no_other_prefix_builds_on_them(fake):
