@@ -1,0 +1,48 @@
+"""Both builders build every calculator of dockerfiles/ to the same answers (issue #13's acceptance).
+
+Each variant is built under the test's prefix by the legacy builder (where it can: lesson 09's
+BuildKit-only Dockerfiles are left out of its list) and by BuildKit, by whichever route serves on
+this engine, and each image answers the same expressions. The answers are compared with the ones
+every calculator must give, and a variant that cannot run (lesson 08's Python `FROM scratch`) must
+fail the same way from both builders. `secret-arg` and `secret-mount` make no calculator: lesson 09
+and `tests/test_buildkit_routes.py` check what they leave in the image.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dockerlab import python_case
+from dockerlab.dockerfiles import variants
+
+EXPRESSIONS = ["2 + 3", "2*(3+4)", "-2^2", "2^3^2", "7 % 3", "1/3", "8 / 0"]
+ANSWERS = ["5", "14", "-4", "512", "1", "0.3333333333333333"]  # the last expression must fail
+NOT_CALCULATORS = {"secret-arg", "secret-mount"}
+CANNOT_RUN = {"python-scratch"}  # its python is a link to an interpreter the image does not have
+CALCULATORS = [(v, "calculator") for v in variants(builder="buildkit") if v not in NOT_CALCULATORS] + \
+              [(v, "pycalc") for v in variants(builder="buildkit", context="pycalc")]
+
+
+@pytest.mark.parametrize("variant, context", CALCULATORS, ids=[v for v, _ in CALCULATORS])
+def test_both_builders_give_the_same_answers(variant, context, engine, test_prefix, cleanup):
+    import dockerlab
+    from dockerlab.progress import SilentReporter
+
+    folder = python_case.PYCALC if context == "pycalc" else None
+    if folder:
+        python_case.fetch_sources()
+    builders = ["legacy", "buildkit"] if variant in variants(context=context) else ["buildkit"]
+    answers = {}
+    for builder in builders:
+        tag = dockerlab.image_name(f"{variant}-{builder}")
+        cleanup.append(tag)
+        dockerlab.build(variant, builder=builder, tag=tag, context=folder, reporter=SilentReporter())
+        answers[builder] = dockerlab.calculate(tag, EXPRESSIONS)
+    first = answers[builders[0]]
+    for builder, table in answers.items():
+        assert table.equals(first), f"{variant}: the {builder} image answers\n{table}\nthe {builders[0]} one\n{first}"
+    codes, outputs = list(first["exit code"]), list(first["output"])
+    if variant in CANNOT_RUN:
+        assert all(code != 0 for code in codes), f"{variant} ran:\n{first}"
+    else:
+        assert codes[:-1] == [0] * len(ANSWERS) and outputs[:-1] == ANSWERS and codes[-1] != 0, first
