@@ -20,7 +20,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, DockerException
 
-from . import naming
+from . import aptcache, naming
 from .bases import BaseImage, resolve
 from .dockerfiles import CALCULATOR, DOCKERFILES, ROOT, dockerfile, dockerfile_bases, stages, variants
 from .engine import EngineInfo, connect
@@ -102,7 +102,7 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
     context = Path(context) if context else CALCULATOR
     tag = tag or naming.image_name(variant if not target else f"{variant}-{target}")
     report = reporter or default_reporter()
-    args = dict(buildargs or {})
+    args = {**aptcache.build_args(), **(buildargs or {})}  # apt's proxy, when a workshop kit serves the packages
     bases = []
     for name, default in dockerfile_bases(dockerfile).items():
         if name not in args:
@@ -223,6 +223,11 @@ def _failed(variant: str, step: str | None, error: str, log) -> BuildFailed:
 def advice(error: str, tail: str) -> str:
     """What to do about a failed build, from what its log says went wrong."""
     text = f"{error}\n{tail}"
+    if _OFFLINE.search(text) and aptcache.proxy():
+        return (f"The step could not get its packages through the apt proxy {aptcache.proxy()} "
+                f"({aptcache.PROXY_ENV}). Start the workshop kit's package cache there (python -m dockerlab "
+                "kit serve), or ask your instructor for a kit that holds these packages; or unset "
+                f"{aptcache.PROXY_ENV} to use the distribution's mirror, and build again.")
     if _OFFLINE.search(text):
         return ("The step could not reach a package mirror or registry: this is the network, not the "
                 "Dockerfile. Connect to the internet (or load a workshop kit) and build again.")

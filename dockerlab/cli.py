@@ -3,8 +3,10 @@
     preflight              is this machine ready? (exit 1 when it is not)
     prepare                get the bases and build every tutorial image (a warm start)
     images [--json]        the tutorial's images, their sizes (unpacked, compressed, on disk), each against its binary
-    kit save FILE          write the bases and images into one archive, for a workshop
-    kit load FILE          load such an archive (no network needed)
+    kit save FILE          write the bases and images into FILE, and the Dockerfiles' Debian packages
+                           into FILE's .packages.tar beside it (--no-packages: the images only)
+    kit load FILE          load such a kit (no network needed)
+    kit serve              serve the kit's packages to this machine's or a room's builds (apt-cacher-ng)
     clean [--bases]        remove the tutorial's containers and images, and nothing else
 """
 
@@ -13,19 +15,21 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
+import time
 from typing import Sequence
 
 from docker.errors import DockerException
 
-from . import naming
+from . import aptcache, naming
 from .bases import resolve
 from .build import build
 from .containers import entrypoint_size
 from .dockerfiles import TUTORIAL_BASES, stages, variants
 from .engine import connect
 from .errors import DockerlabError
-from .kit import kit_load, kit_save
+from .kit import kit_load, kit_save, packages_archive
 from .preflight import preflight
 from .sizes import image_sizes
 
@@ -71,12 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_images)
     kit = sub.add_parser("kit", help="save or load a workshop kit").add_subparsers(metavar="ACTION")
-    p = kit.add_parser("save", help="write the bases and tutorial images into FILE")
+    p = kit.add_parser("save", help="write the bases and tutorial images into FILE, the packages beside it")
     p.add_argument("file")
-    p.set_defaults(func=lambda a: _say(f"kit {a.file}: " + ", ".join(kit_save(a.file))))
-    p = kit.add_parser("load", help="load the images in FILE")
+    p.add_argument("--no-packages", action="store_true", help="save the images only")
+    p.set_defaults(func=_kit_save)
+    p = kit.add_parser("load", help="load the images in FILE, and its packages when they are beside it")
     p.add_argument("file")
-    p.set_defaults(func=lambda a: _say(f"loaded from {a.file}: " + (", ".join(kit_load(a.file)) or "(no tagged images)")))
+    p.set_defaults(func=_kit_load)
+    p = kit.add_parser("serve", help="serve the kit's packages to builds until Ctrl-C")
+    p.add_argument("--bind", default="127.0.0.1", help="the address to listen on (a room: this machine's own)")
+    p.add_argument("--port", type=int, default=aptcache.PORT, help=f"default {aptcache.PORT}; 0: any free port")
+    p.add_argument("--online", action="store_true", help="fetch what the cache lacks from the mirror, and keep it")
+    p.set_defaults(func=_kit_serve)
     p = sub.add_parser("analyze", help="dive-style efficiency of an image or a saved archive")
     p.add_argument("image", help="an image name or id on the engine, or a `docker save` archive")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
@@ -88,6 +98,38 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--bases", action="store_true", help="also remove the Debian base stand-ins")
     p.set_defaults(func=_clean)
     return parser
+
+
+def _kit_save(args) -> int:
+    names = kit_save(args.file, packages=not args.no_packages)
+    print(f"kit {args.file}: " + ", ".join(names))
+    if not args.no_packages:
+        packed = packages_archive(args.file)
+        print(f"packages: {packed} ({packed.stat().st_size / 1e6:.0f} MB)")
+    return 0
+
+
+def _kit_load(args) -> int:
+    names = kit_load(args.file)
+    print(f"loaded from {args.file}: " + (", ".join(names) or "(no tagged images)"))
+    if packages_archive(args.file).is_file():
+        print(f"packages: in {aptcache.cache_dir()}; serve them with python -m dockerlab kit serve")
+    return 0
+
+
+def _kit_serve(args) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a `kill` stops apt-cacher-ng too, through the with
+    with aptcache.serving(bind=args.bind, port=args.port or None, offline=not args.online) as url:
+        where = "the mirror, keeping what it fetches" if args.online else "the cache only (offline)"
+        print(f"Serving {aptcache.cache_dir()} at {url}, from {where}. In each learner's shell, before "
+              f"JupyterLab: export {aptcache.PROXY_ENV}={url}\n(use this machine's address in the room; "
+              "127.0.0.1 reaches it only from builds on this machine's host network). Ctrl-C stops.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("Stopped serving.")
+    return 0
 
 
 def _say(text: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 
-from . import naming
+from . import aptcache, naming
 from .dockerfiles import TUTORIAL_BASES
 from .engine import connect
 from .errors import EngineUnavailable
@@ -37,6 +37,7 @@ def preflight() -> list[Check]:
     checks.append(_disk(client))
     for base in TUTORIAL_BASES:
         checks.append(_base(client, base))
+    checks.append(Check("packages", "ok", aptcache.source_line()))
     checks.append(Check("prefix", "ok", f"images are named {naming.image_name('NAME')} "
                                         f"and labelled {naming.LABEL}={naming.prefix()}"))
     return checks

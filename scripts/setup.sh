@@ -34,11 +34,21 @@ if [ "$dev" = 1 ]; then
   command -v go >/dev/null 2>&1 || need+=(golang-go)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
+# apt-cacher-ng serves a workshop kit's packages (python -m dockerlab kit serve runs it in the
+# foreground); CI's run of the host engine builds through it. Installed without starting the
+# system's own daemon: a policy-rc.d that says no, for this install only, if there is none.
+[ "$dev" = 1 ] && [ ! -x /usr/sbin/apt-cacher-ng ] && need+=(apt-cacher-ng)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${need[*]} ..."
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      policy=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || { [ -n "$policy" ] && rm -f "$policy"; exit 1; }
+    [ -n "$policy" ] && rm -f "$policy"
   else
     say "missing: ${need[*]}. Install them with your package manager (or Docker Desktop), then run this again."
   fi

@@ -22,10 +22,40 @@ pytest=(.venv/bin/python -m pytest -p no:cacheprovider -ra --durations=15)
 nbval=(--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 1800)
 say() { printf 'test: %s\n' "$*" >&2; }
 
+# The workshop drill: the host's run builds with no network for its packages. A kit is saved
+# (the bases, and every Debian package the Dockerfiles install, fetched once from the mirror),
+# loaded, and served offline by apt-cacher-ng; every build of the run, with cache or without,
+# gets its packages from it through DOCKERLAB_APT_PROXY, as a room does from its instructor's
+# machine. The second engine's run goes to the mirror, as a learner at home does.
+kit_dir=$PWD/output/kit
+export DOCKERLAB_APT_CACHE=$kit_dir/apt-cache
+if [ "${DOCKERLAB_KIT_DRILL:-1}" = 1 ] && [ -z "${DOCKERLAB_APT_PROXY:-}" ]; then
+  rm -rf "$kit_dir" && mkdir -p "$kit_dir"
+  .venv/bin/python -m dockerlab prepare --bases >&2
+  started=$SECONDS
+  .venv/bin/python -m dockerlab kit save "$kit_dir/kit.tar" >&2
+  saved=$((SECONDS - started)); started=$SECONDS
+  .venv/bin/python -m dockerlab kit load "$kit_dir/kit.tar" >&2
+  loaded=$((SECONDS - started))
+  .venv/bin/python -m dockerlab kit serve --port 0 > "$kit_dir/serve.log" 2>&1 &
+  server=$!
+  trap 'kill $server 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do grep -q '^Serving' "$kit_dir/serve.log" && break; sleep 0.2; done
+  url=$(sed -n 's/^Serving .* at \(http:[^,]*\), from.*/\1/p' "$kit_dir/serve.log")
+  [ -n "$url" ] || { cat "$kit_dir/serve.log" >&2; say "the kit's package cache did not start."; exit 1; }
+  export DOCKERLAB_APT_PROXY=$url
+  say "kit: saved in $saved s ($(du -m "$kit_dir/kit.tar" | cut -f1) MB of images, $(du -m "$kit_dir/kit.packages.tar" | cut -f1) MB of packages), loaded in $loaded s, served offline at $url."
+fi
+
 status=0
 started=$SECONDS
 "${pytest[@]}" tests notebooks "${nbval[@]}" "$@" || status=$?
-say "host engine: pytest exit $status after $((SECONDS - started)) s."
+say "host engine: pytest exit $status after $((SECONDS - started)) s${DOCKERLAB_APT_PROXY:+, every package from the kit}."
+if [ -n "${server:-}" ]; then
+  kill "$server" 2>/dev/null || true
+  trap - EXIT
+fi
+unset DOCKERLAB_APT_PROXY
 
 if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(id -u)" = 0 ]; then
   started=$SECONDS

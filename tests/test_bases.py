@@ -51,7 +51,7 @@ def test_kit_round_trip(engine, tmp_path, test_prefix, cleanup):
     client.images.get(base.ref).tag(f"{test_prefix}kit-probe", "latest")
     cleanup.append(f"{test_prefix}kit-probe:latest")
     archive = tmp_path / "kit.tar"
-    names = kit.kit_save(archive, client=client, reporter=SilentReporter())
+    names = kit.kit_save(archive, client=client, reporter=SilentReporter(), packages=False)  # see test_aptcache
     assert base.ref in names and archive.stat().st_size > base.size / 2
     loaded = kit.kit_load(archive, client=client)
     assert base.ref in loaded
