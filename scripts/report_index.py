@@ -198,8 +198,8 @@ def render(run: dict, rows: list[dict], images: list[dict] | None, *, prepare_fa
                          f"<strong>{found['times']:,.0f} times</strong> smaller (unpacked sizes).</p>")
         else:
             parts.append("<p>The single-stage or the multi-stage image is missing: no ratio.</p>")
-        parts.append(f"<table><tr><th>image</th><th>variant</th><th class=n>size (unpacked)</th>"
-                     f"<th class=n>compressed</th><th class=n>size / binary</th></tr>")
+        parts.append("<table><tr><th>image</th><th>variant</th><th class=n>size (unpacked)</th>"
+                     "<th class=n>compressed</th><th class=n>size / binary</th></tr>")
         for r in sorted(tagged, key=lambda r: -(r.get("size_bytes") or 0)):
             # an entrypoint of a few bytes is a script (the Python images), not the binary it is weighed against
             binary = r.get("binary_bytes")
