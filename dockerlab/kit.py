@@ -116,7 +116,11 @@ def kit_save(path: str | os.PathLike, *, client: docker.DockerClient | None = No
     finally:
         report.done()
     if packages:
-        fill_packages(client, reporter=report)
+        try:
+            fill_packages(client, reporter=report)
+        except KitError as exc:
+            raise KitError(f"The images are saved in {target}, but not the packages: {exc} "
+                           "(python -m dockerlab kit save --no-packages saves the images only.)") from None
         try:
             aptcache.pack(aptcache.cache_dir(), packages_archive(target))
         except OSError as exc:

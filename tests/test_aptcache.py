@@ -131,3 +131,14 @@ def test_builds_get_their_packages_from_the_kit_with_no_mirror(engine, test_pref
         dockerlab.build("kit-offline", tag=tag, dockerfile=_dockerfile(tmp_path, "netbase"),
                         context=tmp_path / "ctx", nocache=True, reporter=SilentReporter())
     assert "through the apt proxy" in str(nowhere.value) and "unset" in str(nowhere.value)
+
+
+def test_kit_save_without_apt_cacher_ng_keeps_the_images_and_says_so(engine, test_prefix, tmp_path, monkeypatch):
+    from dockerlab.progress import SilentReporter
+
+    monkeypatch.setattr(aptcache, "PROGRAM", "dockerlab-no-such-program")
+    monkeypatch.setenv(aptcache.CACHE_ENV, str(tmp_path / "apt-cache"))
+    archive = tmp_path / "kit.tar"
+    with pytest.raises(KitError, match="The images are saved in .*--no-packages"):
+        kit.kit_save(archive, client=engine[0], reporter=SilentReporter())
+    assert archive.stat().st_size > 0 and not kit.packages_archive(archive).exists()
