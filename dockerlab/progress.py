@@ -7,11 +7,15 @@ CI) each status is a plain line on standard error.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import Protocol
 
 __all__ = ["Reporter", "PlainReporter", "NotebookReporter", "SilentReporter", "reporter"]
+
+
+_DIGITS = re.compile(r"\d+")
 
 
 class Reporter(Protocol):
@@ -23,19 +27,27 @@ class Reporter(Protocol):
 
 
 class PlainReporter:
-    """Writes each new status as a line to a stream (standard error by default)."""
+    """Writes each new status as a line to a stream (standard error by default). A status that
+    differs from the last one only in its numbers (a counter: "Saving ...: 12 MB") is written at
+    most every `every` seconds, so a log keeps a few lines of it, not one per megabyte."""
 
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream=None, *, every: float = 2.0) -> None:
         self._stream = stream
-        self._last = ""
+        self._every = every
+        self._last = self._shape = ""
+        self._written_at = 0.0
 
     def status(self, text: str) -> None:
-        if text and text != self._last:
-            print(text, file=self._stream or sys.stderr, flush=True)
-            self._last = text
+        if not text or text == self._last:
+            return
+        shape, now = _DIGITS.sub("#", text), time.monotonic()
+        if shape == self._shape and now - self._written_at < self._every:
+            return
+        print(text, file=self._stream or sys.stderr, flush=True)
+        self._last, self._shape, self._written_at = text, shape, now
 
     def done(self) -> None:
-        self._last = ""
+        self._last = self._shape = ""
 
 
 class NotebookReporter:
