@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every test: dockerlab's unit and engine tests, the calculator's Go tests, the drills, the
-# browser test, and every notebook under nbval in strict mode. Sets the machine up first.
+# Run every test: dockerlab's unit and engine tests, the calculator's Go tests, the drills, and
+# every notebook under nbval in strict mode, with a learner in JupyterLab in Chromium running every
+# lesson beside that nbval run (tests/test_drills.py). Sets the machine up first.
 #
 #   scripts/test.sh              # everything, on two engines
 #   scripts/test.sh -k layers    # extra arguments go to pytest (both runs)

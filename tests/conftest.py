@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -109,19 +112,55 @@ then, so the test's builds come from the build cache instead of installing the t
 (on the containerd engine its builds took 1194 s when it ran first, on 2026-12-01)."""
 
 
+DRILL = "tests/test_drills.py::test_two_learners_on_one_engine"
+"""The drill of two learners. When the session also runs the notebooks under nbval, that run is
+one of the two: Ada starts in JupyterLab before the first notebook, and the drill, moved after
+the last one, waits for her (see its docstring)."""
+FIRST_NOTEBOOK = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what they deselect
 def pytest_collection_modifyitems(config, items):
-    """Run `RUN_LAST` last. With DOCKERLAB_ENGINE_TESTS_ONLY=1 (the second engine's run in
-    scripts/test.sh), keep the notebooks and the engine tests of `STORE_SENSITIVE`; the others
-    have run already."""
-    items.sort(key=lambda item: item.nodeid.startswith(RUN_LAST))  # stable: the order is kept otherwise
-    if os.environ.get("DOCKERLAB_ENGINE_TESTS_ONLY") != "1":
+    """Run `RUN_LAST` last, and the drill after the notebooks when both run. With
+    DOCKERLAB_ENGINE_TESTS_ONLY=1 (the second engine's run in scripts/test.sh), keep the notebooks
+    and the engine tests of `STORE_SENSITIVE`; the others have run already."""
+    if os.environ.get("DOCKERLAB_ENGINE_TESTS_ONLY") == "1":
+        keep, drop = [], []
+        for item in items:
+            in_tests = item.nodeid.startswith("tests/")
+            uses_engine = ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            sensitive = any(item.nodeid.startswith(key + ("::" if key.endswith(".py") else "")) for key in STORE_SENSITIVE)
+            (keep if not in_tests or (uses_engine and sensitive) else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    notebooks = [item for item in items if item.nodeid.startswith("notebooks/")]
+    beside = bool(notebooks) and any(item.nodeid == DRILL for item in items)
+    if beside:
+        config.stash[FIRST_NOTEBOOK] = notebooks[0].nodeid
+    items.sort(key=lambda item: 2 if item.nodeid.startswith(RUN_LAST) else 1 if beside and item.nodeid == DRILL else 0)
+
+
+def pytest_runtest_setup(item):
+    """Before the first notebook of a session that runs the drill too: start Ada."""
+    if item.nodeid != item.config.stash.get(FIRST_NOTEBOOK, None):
         return
-    keep, drop = [], []
-    for item in items:
-        in_tests = item.nodeid.startswith("tests/")
-        uses_engine = ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        sensitive = any(item.nodeid.startswith(key + ("::" if key.endswith(".py") else "")) for key in STORE_SENSITIVE)
-        (keep if not in_tests or (uses_engine and sensitive) else drop).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    import learners
+
+    if learners.missing_browser():
+        return  # the drill skips, and says why
+    tree = learners.checkout(Path(tempfile.mkdtemp(prefix="dockerlab-drill-")) / "ada")
+    item.config.stash[learners.BESIDE_NBVAL] = learners.start("drill-ada/", tree, "in JupyterLab")
+
+
+def pytest_sessionfinish(session):
+    """Ada does not outlive the session (stopped early, or the drill deselected by a failure)."""
+    import learners
+
+    ada = session.config.stash.get(learners.BESIDE_NBVAL, None)
+    if ada is None:
+        return
+    if ada.proc.poll() is None:
+        ada.stop()
+        ada.clean()
+    shutil.rmtree(ada.tree.parent, ignore_errors=True)

@@ -1,70 +1,57 @@
 """Drills: what a workshop room does to the tutorial. Two learners share one engine."""
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import docker
 import nbformat
+import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-# Every lesson, as a room runs them: the Go tutorial, the Python case and BuildKit.
-LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-# What a learner's checkout does not carry: the machine's venv, git's objects, outputs of a run.
-NOT_IN_A_CHECKOUT = shutil.ignore_patterns(".venv", ".git", "output", "__pycache__", "*.egg-info",
-                                           ".ipynb_checkpoints", "calc", "*.tar",
-                                           "wheelhouse")  # lesson 08 fetches its own, as on a new checkout
+import learners
+from learners import LESSONS, checkout
 
 
-def checkout(where: Path) -> Path:
-    """A learner's own copy of the tutorial: lesson 01 writes into its checkout's calculator/,
-    so two learners in one folder would write each other's files."""
-    shutil.copytree(ROOT, where, ignore=NOT_IN_A_CHECKOUT)
-    return where
+def test_two_learners_on_one_engine(request, tmp_path):
+    """Every lesson, by two learners at once on one engine, each from a checkout of its own under a
+    prefix of its own: both pass, each sees its own images, each checkout's calculator is the one
+    its lesson 01 wrote, and each one's clean removes its images and nothing else.
 
-
-def run_lessons(prefix: str, tree: Path) -> subprocess.Popen:
-    """Every lesson in order under `prefix`, from checkout `tree`, as scripts/tutorial.sh runs
-    them (its own dockerlab on the path, so builds read its calculator/); copies in tree/output/."""
-    env = dict(os.environ, DOCKERLAB_PREFIX=prefix, PYTHONPATH=str(tree))
-    env.pop("DOCKERLAB_OUTPUT", None)
-    notebooks = [str(tree / "notebooks" / name) for name in LESSONS]
-    return subprocess.Popen([sys.executable, str(tree / "scripts" / "headless.py"), str(tree / "output"), *notebooks],
-                            cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def test_two_learners_on_one_engine(tmp_path):
-    """Every lesson, twice at once from two checkouts under two prefixes: both pass, each sees
-    its own images, and each checkout's calculator is the one its lesson 01 wrote."""
-    learners = {"drill-ada/": checkout(tmp_path / "ada"), "drill-bob/": checkout(tmp_path / "bob")}
+    Ada runs every lesson in JupyterLab in Chromium. The other learner is this session's nbval run
+    of the notebooks when the session has one (conftest.py starts Ada before the first notebook,
+    and this test, after the last, waits for her): nbval's items are that learner's verdicts, in
+    this checkout, under the default prefix. Run on its own, the drill has Bob run every lesson
+    headless beside her, as scripts/tutorial.sh does. Either way each lesson runs twice on the
+    engine, at once, and not four times: on CI's two cores that saved about ten minutes."""
+    lacking = learners.missing_browser()
+    if lacking:
+        pytest.skip(lacking)
     client = docker.from_env()
-    others = {t for image in client.images.list() for t in image.tags if not t.startswith("drill-")}
-    runs = {prefix: run_lessons(prefix, tree) for prefix, tree in learners.items()}
+    ada = request.config.stash.get(learners.BESIDE_NBVAL, None)
+    team = [ada] if ada else [learners.start("drill-ada/", checkout(tmp_path / "ada"), "in JupyterLab"),
+                              learners.start("drill-bob/", checkout(tmp_path / "bob"), "headless")]
     try:
-        for prefix, proc in runs.items():
-            output, _ = proc.communicate(timeout=3600)
-            assert proc.returncode == 0, f"{prefix}: {output[-3000:]}"
-        for prefix, tree in learners.items():
-            for lesson in LESSONS:
-                nb = nbformat.read(tree / "output" / "executed" / lesson, as_version=4)
-                errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-                assert not errors, (prefix, lesson, errors)
-            for source in (ROOT / "calculator").glob("*.go"):
-                assert (tree / "calculator" / source.name).read_text() == source.read_text(), (prefix, source.name)
-            tags = {t for image in client.images.list(filters={"label": f"dockerlab.tutorial={prefix}"})
+        for learner in team:
+            learner.proc.wait(timeout=3600)
+            assert not learner.failures(), (learner.prefix, learner.how, learner.failures(), learner.log_tail())
+            assert learner.proc.returncode == 0, (learner.prefix, learner.log_tail())
+        for learner in team:
+            if learner.how == "headless":
+                for lesson in LESSONS:
+                    nb = nbformat.read(learner.tree / "output" / "executed" / lesson, as_version=4)
+                    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+                    assert not errors, (learner.prefix, lesson, errors)
+            for source in (learners.ROOT / "calculator").glob("*.go"):
+                assert (learner.tree / "calculator" / source.name).read_text() == source.read_text(), \
+                    (learner.prefix, source.name)
+            tags = {t for image in client.images.list(filters={"label": f"dockerlab.tutorial={learner.prefix}"})
                     for t in image.tags}
-            assert {f"{prefix}{name}:latest" for name in ("single-stage", "multi-stage", "stripped", "by-hand",
-                                                             "python-distroless", "cache-mounts")} <= tags
-            assert all(t.startswith(prefix) for t in tags)
+            assert {f"{learner.prefix}{name}:latest" for name in ("single-stage", "multi-stage", "stripped", "by-hand",
+                                                                  "python-distroless", "cache-mounts")} <= tags
+            assert all(t.startswith(learner.prefix) for t in tags)
     finally:
-        for prefix, proc in runs.items():
-            if proc.poll() is None:
-                proc.kill()
-            tree = learners[prefix]
-            subprocess.run([sys.executable, "-m", "dockerlab", "clean"], cwd=tree, timeout=300,
-                           env=dict(os.environ, DOCKERLAB_PREFIX=prefix, PYTHONPATH=str(tree)), capture_output=True)
-    for prefix in learners:  # clean removed each learner's images, and nothing else
-        assert not client.images.list(filters={"label": f"dockerlab.tutorial={prefix}"})
+        for learner in team:
+            learner.stop()
+        others = {t for image in client.images.list() for t in image.tags
+                  if not any(t.startswith(learner.prefix) for learner in team)}
+        cleaned = [learner.clean() for learner in team]
+    for learner, done in zip(team, cleaned):  # clean removed each learner's images, and nothing else
+        assert done.returncode == 0, (learner.prefix, done.stdout, done.stderr)
+        assert not client.images.list(filters={"label": f"dockerlab.tutorial={learner.prefix}"})
     assert others <= {t for image in client.images.list() for t in image.tags}

@@ -1,35 +1,38 @@
-"""Every lesson, run the way a learner runs it: JupyterLab in a real browser, Run > Run All Cells.
+"""A learner in JupyterLab: every lesson opened in a real browser and run with Run > Run All Cells.
 
-One JupyterLab server for the module (127.0.0.1, a random token, a free port, the repository as
-its root) with an isolated configuration: a temporary JUPYTER_CONFIG_DIR, JUPYTER_DATA_DIR,
-JUPYTER_RUNTIME_DIR, JUPYTERLAB_SETTINGS_DIR and JUPYTERLAB_WORKSPACES_DIR, so nothing of the
-user's own Jupyter setup takes part (the python3 kernel is the venv's own, under
-``sys.prefix/share/jupyter/kernels``). Its settings switch off the news and update checks and
-the announcements plugin (no toast over the notebook, no request to the internet), render every
-cell (windowing mode "none") and switch off autosave.
+    .venv/bin/python tests/jupyterlab_learner.py ROOT SHOTS REPORT NOTEBOOK...
+
+The drill of two learners on one engine (tests/test_drills.py) runs one learner this way. It
+starts one JupyterLab server (127.0.0.1, a random token, a free port, ROOT as its root, this
+process's environment: the learner's DOCKERLAB_PREFIX and PYTHONPATH reach every kernel) with
+an isolated configuration: a temporary JUPYTER_CONFIG_DIR, JUPYTER_DATA_DIR, JUPYTER_RUNTIME_DIR,
+JUPYTERLAB_SETTINGS_DIR and JUPYTERLAB_WORKSPACES_DIR, so nothing of the user's own Jupyter setup
+takes part (the python3 kernel is the venv's own, under ``sys.prefix/share/jupyter/kernels``).
+Its settings switch off the news and update checks and the announcements plugin (no toast over
+the notebook, no request to the internet), render every cell (windowing mode "none") and switch
+off autosave.
 
 Each notebook is opened in a fresh context of Debian's headless Chromium, driven by Playwright:
-Run > Run All Cells in the menu bar, then wait until the kernel is idle and no cell is still
-queued. The test fails on any error or stderr output and on any non-empty code cell without an
-execution count, and it saves one screenshot per notebook as ``<output>/browser/<NAME>.png``
-(output is ``$DOCKERLAB_OUTPUT``, default ``output/``): the first plot if the notebook has one,
-else the whole notebook.
+Edit > Clear Outputs of All Cells, Run > Run All Cells, then wait until the kernel is idle and no
+cell is still queued. A lesson fails on any error or stderr output and on any non-empty code cell
+without an execution count; each gets one screenshot, ``SHOTS/<NAME>.png``: the first plot if the
+notebook has one, else the whole notebook. REPORT gets one record per lesson (ok, seconds, what
+failed); the exit status is 1 if any lesson failed, and the next lesson runs all the same, as a
+learner goes on.
 
-The notebooks are opened where they are committed, not copied: the kernel runs in the
-notebook's folder and the lessons use paths such as ``../calculator/``, so a copy elsewhere would
-run against other files. What keeps the committed notebooks as they are is the server itself: its
-contents manager refuses every write (save, rename, delete, new file), so neither the page nor a
-stray click can save a notebook, and the test fails if the server log shows a refused write.
-Autosave is off as well, so no write is even tried. JupyterLab's checkpoints (it makes one when it
-opens a notebook) go to the test's temporary folder, not to notebooks/.ipynb_checkpoints. A guard that
-compares the bytes before and after and writes them back was not used: people edit and re-run
-the notebooks in the same working tree while the test runs, and writing back would undo their
-work. Lesson 01 rewrites calculator/ with %%writefile (the kernel writes, not the server);
-test_notebooks.py checks that it writes exactly the committed files.
+The notebooks run where they lie in ROOT, a learner's checkout: the kernel runs in the notebook's
+folder and the lessons use paths such as ``../calculator/``. The server's contents manager
+refuses every write (save, rename, delete, new file), so neither the page nor a stray click can
+save a notebook, and a lesson fails if the server log shows a refused write. Autosave is off as
+well, so no write is even tried. JupyterLab's checkpoints (it makes one when it opens a notebook)
+go to a temporary folder. Lesson 01 rewrites calculator/ with %%writefile (the kernel writes, not
+the server); the drill checks that it wrote exactly the committed files.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import json
 import os
 import re
@@ -37,17 +40,12 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-# Every lesson but 09, whose cold BuildKit and legacy builds take minutes each time: it runs under
-# nbval on both engines, and a third run of it here would cost CI more than it could find.
-LESSONS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb") if not p.name.startswith("09-"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -55,11 +53,15 @@ NOTEBOOK_TIMEOUT = 30 * 60  # seconds: a notebook may build images with a cold c
 STARTUP_TIMEOUT = 120  # seconds for the server to answer, and for the page to show the notebook
 MAX_SHOT_HEIGHT = 50_000  # pixels: a longer notebook is cut at the bottom of its screenshot
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium, or scripts/setup.sh --dev)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is missing (pip install -r requirements-dev.txt)")
+
+def missing() -> str | None:
+    """What this machine lacks to run a learner in the browser, or None."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install -y chromium, or scripts/setup.sh --dev)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is missing (pip install -r requirements-dev.txt)"
+    return None
+
 
 # User settings, as the Settings Editor would write them (JUPYTERLAB_SETTINGS_DIR/<package>/<plugin>).
 LAB_SETTINGS = {
@@ -129,7 +131,7 @@ def free_port() -> int:
 class JupyterLab:
     """A JupyterLab server of the test's own, and its REST API."""
 
-    def __init__(self, home: Path, root: Path = ROOT) -> None:
+    def __init__(self, home: Path, root: Path) -> None:
         self.token = secrets.token_hex(24)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -220,33 +222,6 @@ class JupyterLab:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    server = JupyterLab(tmp_path_factory.mktemp("jupyterlab"))
-    try:
-        server.wait_until_ready()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots() -> Path:
-    folder = Path(os.environ.get("DOCKERLAB_OUTPUT") or "output")
-    folder = (folder if folder.is_absolute() else ROOT / folder) / "browser"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def wait_for_kernel(lab: JupyterLab, path: str) -> str:
     """The id of the kernel of the notebook at `path`, once it exists and is idle."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -263,9 +238,9 @@ def code_sources(path: Path) -> list[str]:
     return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
 
 
-@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.stem)
-def test_notebook_runs_in_jupyterlab(notebook, lab, browser, screenshots):
-    rel = notebook.relative_to(ROOT).as_posix()
+def run_lesson(notebook: Path, root: Path, lab: JupyterLab, browser, screenshots: Path) -> None:
+    """Run All of `notebook` (under `root`) in a fresh page; an AssertionError says what failed."""
+    rel = notebook.relative_to(root).as_posix()
     sources = code_sources(notebook)
     shot = screenshots / f"{notebook.stem}.png"
     shot.unlink(missing_ok=True)
@@ -298,9 +273,9 @@ def test_notebook_runs_in_jupyterlab(notebook, lab, browser, screenshots):
         toggle_inputs(page, hidden)
         save_screenshot(page, panel, shot)
         assert not cells["errors"], f"{rel}: error output in the browser:\n" + "\n---\n".join(cells["errors"])
-        missing = [i for i, (p, s) in enumerate(zip(cells["prompts"], sources), 1)
-                   if s.strip() and not p.strip("[]: ").isdigit()]
-        assert not missing, f"{rel}: code cells without an execution count: {missing} ({cells['prompts']})"
+        unrun = [i for i, (p, s) in enumerate(zip(cells["prompts"], sources), 1)
+                 if s.strip() and not p.strip("[]: ").isdigit()]
+        assert not unrun, f"{rel}: code cells without an execution count: {unrun} ({cells['prompts']})"
         counts = [int(p.strip("[]: ")) for p, s in zip(cells["prompts"], sources) if s.strip()]
         assert counts == sorted(set(counts)), f"{rel}: cells ran out of order: {counts}"
     except BaseException:
@@ -389,3 +364,48 @@ def save_screenshot(page, panel, shot: Path) -> None:
         height = wanted
         page.set_viewport_size({"width": 1280, "height": height})
     panel.screenshot(path=shot)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tests/jupyterlab_learner.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", type=Path, help="the learner's checkout: JupyterLab's root")
+    parser.add_argument("shots", type=Path, help="folder for one screenshot per lesson")
+    parser.add_argument("report", type=Path, help="JSON file: one record per lesson")
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    lacking = missing()
+    if lacking:
+        print(f"learner in JupyterLab: {lacking}", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    root = args.root.resolve()
+    args.shots.mkdir(parents=True, exist_ok=True)
+    records = []
+    with tempfile.TemporaryDirectory(prefix="jupyterlab-learner-") as home:
+        lab = JupyterLab(Path(home), root)
+        try:
+            lab.wait_until_ready()
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+                for notebook in args.notebooks:
+                    print(f"jupyterlab: running {notebook.stem} ... ", end="", file=sys.stderr, flush=True)
+                    start = time.perf_counter()
+                    try:
+                        run_lesson(notebook.resolve(), root, lab, browser, args.shots)
+                        record = {"notebook": notebook.stem, "ok": True}
+                    except Exception as failure:  # this lesson failed; the learner goes on to the next
+                        record = {"notebook": notebook.stem, "ok": False,
+                                  "error": f"{type(failure).__name__}: {failure}"}
+                    record["seconds"] = round(time.perf_counter() - start, 1)
+                    records.append(record)
+                    args.report.write_text(json.dumps(records, indent=2) + "\n")
+                    print("ok" if record["ok"] else "FAILED", f"({record['seconds']:.0f}s)", file=sys.stderr, flush=True)
+                browser.close()
+        finally:
+            lab.stop()
+    return 0 if all(r["ok"] for r in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
