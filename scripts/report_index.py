@@ -19,14 +19,9 @@ import html
 import json
 import re
 import sys
-from datetime import datetime
 from pathlib import Path
 
-# How a newcomer's time is estimated (lesson 01's first cell quotes this method).
-WORDS_PER_MINUTE = 200  # prose, read once with care
-GO_LINES_PER_MINUTE = 10  # non-blank lines of %%writefile cells, read with the sentence after them
-PYTHON_LINES_PER_MINUTE = 10  # non-blank lines of the other code cells
-EXERCISE_MINUTES = 5  # per "## Exercise" section
+import lesson_times  # scripts/, beside this file
 
 TITLE = "Multi-stage Docker builds: tutorial run"
 
@@ -47,40 +42,10 @@ def stated_minutes(nb: dict) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _seconds(cell: dict) -> float:
-    """A code cell's run time, from the execution metadata nbclient records (0 if none)."""
-    timing = cell.get("metadata", {}).get("execution", {})
-    try:
-        start = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
-        end = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        return 0.0
-    return max((end - start).total_seconds(), 0.0)
-
-
 def estimate_minutes(nb: dict) -> dict:
-    """A newcomer's time for a notebook: its prose at WORDS_PER_MINUTE, its code at the lines-per-
-    minute rates above, EXERCISE_MINUTES per exercise, and the cells' recorded run times.
-    Returns each part in minutes and their sum under "total"."""
-    words = go = python = exercises = 0
-    run = 0.0
-    for cell in nb.get("cells", []):
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "markdown":
-            text = re.sub(r"<!--.*?-->", "", source, flags=re.S)
-            words += len(text.split())
-            exercises += len(re.findall(r"^##\s+Exercise", text, flags=re.M))
-        elif cell["cell_type"] == "code":
-            lines = [line for line in source.splitlines() if line.strip()]
-            if source.startswith("%%writefile"):
-                go += len(lines) - 1
-            else:
-                python += len(lines)
-            run += _seconds(cell)
-    parts = {"prose": words / WORDS_PER_MINUTE, "go": go / GO_LINES_PER_MINUTE,
-             "python": python / PYTHON_LINES_PER_MINUTE, "exercise": exercises * EXERCISE_MINUTES,
-             "run": run / 60}
-    return {**parts, "total": sum(parts.values()), "words": words, "go_lines": go, "python_lines": python}
+    """A newcomer's time for a notebook, by the model of scripts/lesson_times.py (the one that
+    writes each lesson's stated time), from the run times its cells recorded in this run."""
+    return lesson_times.parts(nb)
 
 
 def plots(nb: dict) -> list[bytes]:
@@ -180,9 +145,10 @@ def render(run: dict, rows: list[dict], images: list[dict] | None, *, prepare_fa
             parts.append(f"<tr><td>{link}</td><td>{status}</td><td class=n>{seconds}</td><td class=n>{stated}</td>"
                          f"<td class=n>{estimate}</td><td class=n>{len(r['plots'])}</td></tr>")
         parts.append("</table>")
-        parts.append("<p><small>Reading estimate: prose at {} words a minute, code at {} lines a minute, "
-                     "{} minutes per exercise, plus the cells' run times in this run.</small></p>"
-                     .format(WORDS_PER_MINUTE, GO_LINES_PER_MINUTE, EXERCISE_MINUTES))
+        parts.append("<p><small>Estimate (scripts/lesson_times.py): prose at {} words a minute, code at {} lines "
+                     "a minute, {} minutes per exercise, plus the cells' run times in this run, rounded up to "
+                     "5 minutes.</small></p>".format(lesson_times.WORDS_PER_MINUTE, lesson_times.CODE_LINES_PER_MINUTE,
+                                                     lesson_times.EXERCISE_MINUTES))
     else:
         parts.append("<p class=failed>No lesson ran: run.json names none.</p>")
 

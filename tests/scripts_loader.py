@@ -11,6 +11,8 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 def load_script(name: str):
     """scripts/NAME.py as a module, loaded once per process."""
+    if str(SCRIPTS) not in sys.path:  # as when a script runs by path: it imports its neighbours
+        sys.path.insert(0, str(SCRIPTS))
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")

@@ -76,17 +76,18 @@ def out(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_estimate_counts_prose_code_exercises_and_run_time():
-    nb = lesson("01 · Good", markdown("## Exercise: try\n" + "word " * 395),
+def test_estimate_is_the_model_of_the_stated_times_on_this_runs_timings():
+    nb = lesson("01 · Good", markdown("word " * 395),
                 code("%%writefile a.go\npackage main\n\nfunc main() {}", seconds=1.5),
-                code("x = 1\nx", seconds=58.5))
+                code("x = 1\nchecks.check_x(x)", seconds=58.5))
     estimate = report.estimate_minutes(nb)
-    # first cell: 10 words outside the comment; the exercise cell: 3 + 395 words
-    assert estimate["words"] == 10 + 398
-    assert (estimate["go_lines"], estimate["python_lines"]) == (2, 2)
-    assert estimate["exercise"] == report.EXERCISE_MINUTES
-    assert estimate["run"] == pytest.approx(1.0)
-    assert estimate["total"] == pytest.approx(408 / 200 + 0.2 + 0.2 + 5 + 1.0)
+    times = load_script("lesson_times")
+    # the first cell: 4 words outside the comment and the time line; then 395 words
+    assert estimate["read"] == pytest.approx((4 + 395) / times.WORDS_PER_MINUTE)
+    assert estimate["code"] == pytest.approx(4 / times.CODE_LINES_PER_MINUTE)
+    assert (estimate["count"], estimate["exercises"]) == (1, times.EXERCISE_MINUTES)
+    assert estimate["computer"] == pytest.approx(1.0)
+    assert estimate["total"] == 10  # 2.0 + 0.5 + 5 + 1, rounded up to 5 minutes
 
 
 def test_stated_minutes_title_and_plots():
