@@ -69,6 +69,8 @@ def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list
             try:
                 container.start()
             except APIError as exc:  # e.g. the entrypoint does not exist in the image
+                # The container never ran, so it has no exit code; 127 is what `docker run` exits
+                # with when the command cannot be found (125: the daemon failed, 126: not executable).
                 return RunResult(exit_code=127, stdout="", stderr=first_line(exc.explanation or exc, limit=None))
         status = container.wait(timeout=timeout)
         stdout, stderr = _logs(container)
