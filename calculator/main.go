@@ -40,8 +40,8 @@
 package main
 
 // calc builds its messages with strconv and io.WriteString, not fmt:
-// fmt formats by reflection, and would add about 0.2 MB to the
-// stripped binary. Lesson 05 weighs the difference.
+// fmt formats by reflection, which would make the stripped binary
+// bigger. Lesson 05 weighs the difference.
 import (
 	"bufio"
 	"errors"
