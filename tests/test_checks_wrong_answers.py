@@ -242,7 +242,7 @@ def test_binary_share_with_the_lessons_solution(made):
 # --- lesson 01: predict the calculator ---------------------------------------------------------
 
 SOLUTION_PREDICTIONS = {"2 + 3 * 4": "14", "-3^2": "-9", "2^-1": "0.5", "10 % 4": "2",
-                        "8 / 0": "calc: col 3: division by zero"}  # 01[51]
+                        "10 % 0": "calc: col 4: modulo by zero"}  # 01[51]
 
 
 def test_predictions(made):
@@ -255,8 +255,8 @@ def test_predictions(made):
     left_to_right = {**SOLUTION_PREDICTIONS, "2 + 3 * 4": "20", "-3^2": "9"}
     reasons = wrong(check(left_to_right), "you said `20`", "prints `14`", "precedence")
     assert "you said `9`" in reasons and "prints `-9`" in reasons
-    no_error = {**SOLUTION_PREDICTIONS, "8 / 0": "inf"}
-    wrong(check(no_error), "you said `inf`", "prints `calc: col 3: division by zero`", "starts with `calc:`")
+    no_error = {**SOLUTION_PREDICTIONS, "10 % 0": "inf"}
+    wrong(check(no_error), "you said `inf`", "prints `calc: col 4: modulo by zero`", "starts with `calc:`")
     wrong(check(...), "Fill in the dictionary")
     wrong(check({}), "Fill in the dictionary")
 

@@ -62,7 +62,7 @@ def test_no_output_gives_the_solution_away():
         text = outputs_text(cell)
         assert "all correct" not in text and "Well done" not in text
         assert "predictions = {" not in source(cell), "the solution is never in a code cell"
-    assert answers["8 / 0"].startswith("calc: ")
+    assert answers["10 % 0"].startswith("calc: ")
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +114,8 @@ def test_the_solution_passes_and_wrong_answers_say_why(engine, toolchain):
     assert any("you said `20`" in line and "prints `14`" in line and "precedence" in line for line in wrong)
     assert any("you said `9`" in line and "prints `-9`" in line for line in wrong)
 
-    no_error = {**answers, "8 / 0": "inf"}
+    no_error = {**answers, "10 % 0": "inf"}
     feedback = check(no_error, toolchain)
     assert not feedback.ok
     (line,) = [line for line in feedback.lines if line.startswith("✗")]
-    assert "you said `inf`" in line and "starts with `calc:`" in line and answers["8 / 0"] in line
+    assert "you said `inf`" in line and "starts with `calc:`" in line and answers["10 % 0"] in line
