@@ -141,16 +141,24 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: 2 if item.nodeid.startswith(RUN_LAST) else 1 if beside and item.nodeid == DRILL else 0)
 
 
-def pytest_runtest_setup(item):
-    """Before the first notebook of a session that runs the drill too: start Ada."""
-    if item.nodeid != item.config.stash.get(FIRST_NOTEBOOK, None):
-        return
-    import learners
+class _AdaBesideNbval:
+    """Starts Ada before the first notebook. A plugin of its own, registered by pytest_configure:
+    a hook of this conftest would see only the items under tests/, not the notebooks."""
 
-    if learners.missing_browser():
-        return  # the drill skips, and says why
-    tree = learners.checkout(Path(tempfile.mkdtemp(prefix="dockerlab-drill-")) / "ada")
-    item.config.stash[learners.BESIDE_NBVAL] = learners.start("drill-ada/", tree, "in JupyterLab")
+    @staticmethod
+    def pytest_runtest_setup(item):
+        if item.nodeid != item.config.stash.get(FIRST_NOTEBOOK, None):
+            return
+        import learners
+
+        if learners.missing_browser():
+            return  # the drill skips, and says why
+        tree = learners.checkout(Path(tempfile.mkdtemp(prefix="dockerlab-drill-")) / "ada")
+        item.config.stash[learners.BESIDE_NBVAL] = learners.start("drill-ada/", tree, "in JupyterLab")
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_AdaBesideNbval(), "dockerlab-ada-beside-nbval")
 
 
 def pytest_sessionfinish(session):
