@@ -125,7 +125,7 @@ def build(variant: str, *, target: str | None = None, tag: str | None = None,
             buildargs=args, labels=labels, rm=True, forcerm=True,
             nocache=nocache, pull=False, network_mode=engine.build_network, decode=True, timeout=3600, platform=platform,
             cache_from=_cache_sources(client, variant, tag, dockerfile=dockerfile, nocache=nocache,
-                                      image_store=engine.image_store),
+                                      target=target, image_store=engine.image_store),
         )
         for event in stream:
             if "error" in event:
@@ -185,12 +185,16 @@ def _buildkit(client, engine: EngineInfo, variant: str, *, bases: tuple[BaseImag
 
 
 def _cache_sources(client, variant: str, tag: str, *, dockerfile: Path, nocache: bool,
-                   image_store: str = "classic") -> list[str]:
-    """This image's earlier build and its variant's stage images, when they exist.
+                   target: str | None = None, image_store: str = "classic") -> list[str]:
+    """This image's earlier build and its variant's stage images, when they all exist.
 
     Images loaded from a workshop kit have no local build history: the legacy builder reuses
     their layers only when they are named as cache sources. Naming a source also limits the
-    local cache to the sources' own chains, so only this variant's images are named.
+    local cache to the sources' own chains, so only this variant's images are named, and only
+    when every stage the build runs has its image: a final image after ``FROM scratch`` holds
+    none of its build stage's steps, so naming it alone hid the local cache of that stage, and
+    each build of the multi-stage image installed Go again (about 49 s of each of three tests of
+    tests/test_binary.py on 2026-12-02, on a fresh engine where no stage image was tagged).
 
     On the containerd image store none are named. There the legacy builder's local cache works,
     but a named source is not: measured on Docker 26.1.5, a second build of the multi-stage
@@ -201,8 +205,12 @@ def _cache_sources(client, variant: str, tag: str, *, dockerfile: Path, nocache:
     if nocache or image_store == "containerd":
         return []
     named = stages(variant, text=dockerfile.read_text())
-    wanted = {tag, *(naming.image_name(f"{variant}-{stage}") for stage in named)}
-    return sorted(t for t in wanted if client.images.list(name=t))
+    if target in named:  # the legacy builder runs every stage up to the target
+        named = named[: named.index(target) + 1]
+    needed = [naming.image_name(f"{variant}-{stage}") for stage in named]
+    if not all(client.images.list(name=t) for t in needed):
+        return []  # the local cache serves, with all the chains it has
+    return sorted({tag, *needed} if client.images.list(name=tag) else set(needed))
 
 
 _OFFLINE = re.compile(r"Temporary failure resolving|Could not resolve|Failed to fetch|Unable to fetch|"
