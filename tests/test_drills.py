@@ -18,7 +18,7 @@ def test_two_learners_on_one_engine(request, tmp_path):
     and this test, after the last, waits for her): nbval's items are that learner's verdicts, in
     this checkout, under the default prefix. Run on its own, the drill has Bob run every lesson
     headless beside her, as scripts/tutorial.sh does. Either way each lesson runs twice on the
-    engine, at once, and not four times: on CI's two cores that saved about ten minutes."""
+    engine, at once, where it ran four times before (nbval, a browser test, two headless learners)."""
     lacking = learners.missing_browser()
     if lacking:
         pytest.skip(lacking)
