@@ -125,8 +125,5 @@ def render(check: bool) -> list[str]:
 
 
 if __name__ == "__main__":
-    check = "--check" in sys.argv[1:]
-    stale = render(check)
-    if stale:
-        print(("out of date: " if check else "rewrote: ") + ", ".join(stale))
-    sys.exit(1 if check and stale else 0)
+    from rewriter import main
+    sys.exit(main(render))
