@@ -58,25 +58,34 @@ def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list
     except APIError as exc:
         raise DockerlabError(f"Could not create a container from {image}: {exc.explanation or exc}") from None
     try:
-        if stdin is not None:
-            sock = container.attach_socket(params={"stdin": 1, "stream": 1})
+        sock = container.attach_socket(params={"stdin": 1, "stream": 1}) if stdin is not None else None
+        try:
             container.start()
-            raw = getattr(sock, "_sock", sock)
-            raw.sendall(stdin.encode())
-            raw.shutdown(socket.SHUT_WR)
-            sock.close()
-        else:
-            try:
-                container.start()
-            except APIError as exc:  # e.g. the entrypoint does not exist in the image
-                # The container never ran, so it has no exit code; 127 is what `docker run` exits
-                # with when the command cannot be found (125: the daemon failed, 126: not executable).
-                return RunResult(exit_code=127, stdout="", stderr=first_line(exc.explanation or exc, limit=None))
+        except APIError as exc:  # e.g. the entrypoint does not exist in the image
+            # The container never ran, so it has no exit code; 127 is what `docker run` exits
+            # with when the command cannot be found (125: the daemon failed, 126: not executable).
+            if sock is not None:
+                sock.close()
+            return RunResult(exit_code=127, stdout="", stderr=first_line(exc.explanation or exc, limit=None))
+        if sock is not None:
+            _send_and_close(sock, stdin)
         status = container.wait(timeout=timeout)
         stdout, stderr = _logs(container)
         return RunResult(exit_code=int(status.get("StatusCode", -1)), stdout=stdout, stderr=stderr)
     finally:
         container.remove(force=True)
+
+
+def _send_and_close(sock, text: str) -> None:
+    """Write `text` to a container's attached standard input and close it (end of input)."""
+    raw = getattr(sock, "_sock", sock)
+    try:
+        raw.sendall(text.encode())
+        raw.shutdown(socket.SHUT_WR)
+    except OSError:  # the program exited before reading it all: its exit status and output say why
+        pass
+    finally:
+        sock.close()
 
 
 def _logs(container, *, grace: float = 5.0) -> tuple[str, str]:
