@@ -7,9 +7,9 @@ import sys
 from typing import Callable
 
 
-def main(render: Callable[[bool], list[str]], argv: list[str] | None = None) -> int:
+def main(render: Callable[[bool], list[str]]) -> int:
     """Run `render`, say what it rewrote or found stale; the exit status (1: stale under --check)."""
-    check = "--check" in (sys.argv[1:] if argv is None else argv)
+    check = "--check" in sys.argv[1:]
     stale = render(check)
     if stale:
         print(("out of date: " if check else "rewrote: ") + ", ".join(stale))

@@ -52,9 +52,9 @@ def test_fresh_edits_differ_and_bad_edits_are_explained(tmp_path):
         experiments.one_line_edit(token='x"; panic()')
 
 
-def _edited_build(variant, tag, edit):
+def _edited_build(variant, tag, edit, dockerfile=None):
     with experiments.edited_context(edit) as context:
-        return dockerlab.build(variant, tag=dockerlab.image_name(tag), context=context)
+        return dockerlab.build(variant, tag=dockerlab.image_name(tag), context=context, dockerfile=dockerfile)
 
 
 def _cache_by_instruction(result):
@@ -90,7 +90,7 @@ def test_one_line_change_reuses_the_install_in_the_multi_stage_build(engine, tes
 # bad-order's shape, with a stand-in for the toolchain's install: what is tested is how the cache
 # miss of `COPY . .` reaches every step after it, and how `experiments.steps` reads that. Lesson 06
 # asserts the same of the real bad-order Dockerfile under nbval, on both engines; its install of Go
-# took 108 s here as well (CI's host run, 2026-12-02).
+# took 108 s in this test (the host's run of a fresh-clone .ci/run, 2026-12-02).
 SOURCE_FIRST = """ARG BASE=ubuntu:24.04
 FROM ${BASE} AS build
 WORKDIR /src
@@ -108,9 +108,7 @@ def test_one_line_change_reruns_the_install_when_the_source_comes_first(engine, 
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(SOURCE_FIRST)
     cleanup.append(dockerlab.build("source-first", target="build", dockerfile=dockerfile).tag)
-    with experiments.edited_context(experiments.one_line_edit()) as context:
-        result = dockerlab.build("source-first", tag=dockerlab.image_name("cache-test-source-first"),
-                                 context=context, dockerfile=dockerfile)
+    result = _edited_build("source-first", "cache-test-source-first", experiments.one_line_edit(), dockerfile)
     try:
         cache = _cache_by_instruction(result)
         assert cache["WORKDIR /src"] == REUSED
