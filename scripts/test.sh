@@ -4,7 +4,7 @@
 # lesson beside that nbval run (tests/test_drills.py). Sets the machine up first.
 #
 #   scripts/test.sh              # everything, on two engines
-#   scripts/test.sh -k layers    # extra arguments go to pytest (both runs)
+#   scripts/test.sh -k layers    # extra arguments go to pytest (every run)
 #
 # First run: the host's engine, everything. Second run: another engine beside it
 # (scripts/second-engine.sh: Debian 13's Docker 26 with the containerd image store on a Debian 12
@@ -13,12 +13,14 @@
 # store (STORE_SENSITIVE in tests/conftest.py), every variant by both builders included.
 # DOCKERLAB_SECOND_ENGINE=0
 # skips the second run; DOCKER_HOST set by the caller runs the first run there and skips it too.
-# One after the other, not at the same time: both are bound by the two cores (the containerd
-# image store spends much of its time compressing layers). Run together here on 2026-12-01, the
-# host's run took 3240 s beside the second's, against 2149 s alone earlier that day. Tried again
-# on 2026-12-02, with the second run in a checkout of its own: the run queue reached 10 on the two
-# cores while both ran notebooks, and nbval's kernel for the second run's first notebook "didn't
-# respond in 60 seconds", so that run was red; the whole run took about 3400 s against 3685 s.
+# The two engines share the two cores in three phases, never with both running notebooks: both
+# at once overloaded them (on 2026-12-02 the run queue reached 10, and nbval's kernel for the
+# second run's first notebook "didn't respond in 60 seconds"). So:
+#   1. the tests of tests/, on both engines at once (the host's leave a core mostly idle);
+#   2. the host's notebooks, with the drill's learner in Chromium beside nbval, alone;
+#   3. the second engine's notebooks, then its every-variant test, beside the host's every-variant.
+# The second engine's runs go from a copy of the tree (lesson 01 writes its calculator/), with
+# pytest temp folders of their own, logged to output/ and printed when each phase ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
@@ -53,27 +55,70 @@ if [ "${DOCKERLAB_KIT_DRILL:-1}" = 1 ] && [ -z "${DOCKERLAB_APT_PROXY:-}" ]; the
 fi
 
 status=0
-started=$SECONDS
-"${pytest[@]}" tests notebooks "${nbval[@]}" "$@" || status=$?
-say "host engine: pytest exit $status after $((SECONDS - started)) s${DOCKERLAB_APT_PROXY:+, every package from the kit}."
-if [ -n "${server:-}" ]; then
-  kill "$server" 2>/dev/null || true
-  trap - EXIT
-fi
-unset DOCKERLAB_APT_PROXY
+# A phase's exit status joins the run's; 5 (nothing selected) is fine when extra arguments select.
+join() { [ "$1" = 0 ] || { [ "$1" = 5 ] && [ $# -gt 1 ]; } || status=$1; }
+host_pytest() { "${pytest[@]}" --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-host" "$@"; }
+say_took() { say "$1: pytest exit $2 after $3 s${4:-}."; }
+kit_note=${DOCKERLAB_APT_PROXY:+, every package from the kit}
 
+second=
 if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(id -u)" = 0 ]; then
-  started=$SECONDS
   second=$(scripts/second-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
-  trap 'scripts/second-engine.sh stop' EXIT
+  trap 'kill ${server:-} 2>/dev/null || true; scripts/second-engine.sh stop' EXIT
   # The Debian stand-in moves over as it is, rather than being bootstrapped twice.
   base=dockerlab/debian:bookworm-minbase
   if docker image inspect "$base" >/dev/null 2>&1 && ! DOCKER_HOST=$second docker image inspect "$base" >/dev/null 2>&1; then
     docker save "$base" | DOCKER_HOST=$second docker load -q >&2
   fi
-  second_status=0
-  DOCKER_HOST=$second DOCKERLAB_ENGINE_TESTS_ONLY=1 "${pytest[@]}" tests notebooks "${nbval[@]}" "$@" || second_status=$?
-  say "second engine ($second): pytest exit $second_status after $((SECONDS - started)) s."
-  [ "$second_status" = 0 ] || status=$second_status
+  tree=$PWD/output/second-engine-tree
+  rm -rf "$tree"
+  PYTHONPATH=tests .venv/bin/python -c 'import sys, pathlib, learners; learners.checkout(pathlib.Path(sys.argv[1]))' "$tree"
 fi
+
+# The second engine's pytest, in its tree, to the mirror (not the kit), logged to output/.
+second_pytest() {
+  local phase=$1; shift
+  local log=$PWD/output/second-engine-$phase.log started=$SECONDS code=0
+  (cd "$tree" && env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE DOCKER_HOST="$second" \
+     DOCKERLAB_ENGINE_TESTS_ONLY=1 PYTHONPATH="$tree" "$main/${pytest[0]}" "${pytest[@]:1}" \
+     --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-second-$phase" "$@") > "$log" 2>&1 || code=$?
+  say_took "second engine ($second), $phase" "$code" "$((SECONDS - started))" 2>> "$log"
+  return "$code"
+}
+# Waits for the second engine's phase in the background, then prints its log whole, after the host's.
+wait_second() {
+  local code=0
+  wait "$second_job" || code=$?
+  cat "$PWD/output/second-engine-$1.log" >&2
+  join "$code" "${@:2}"
+}
+
+if [ -z "$second" ]; then
+  started=$SECONDS
+  code=0; host_pytest tests notebooks "${nbval[@]}" "$@" || code=$?
+  join "$code" "$@"; say_took "host engine" "$code" "$((SECONDS - started))" "$kit_note"
+  exit $status
+fi
+
+main=$PWD last=tests/test_every_variant.py drill=tests/test_drills.py
+say "phase 1: the tests of tests/ on both engines at once."
+second_pytest tests tests --ignore="$last" "$@" & second_job=$!
+started=$SECONDS
+code=0; host_pytest tests --ignore="$last" --ignore="$drill" "$@" || code=$?
+join "$code" "$@"; say_took "host engine, tests" "$code" "$((SECONDS - started))" "$kit_note"
+wait_second tests "$@"
+
+say "phase 2: the host's notebooks, and the drill's learner beside them."
+started=$SECONDS
+code=0; host_pytest notebooks "$drill" "${nbval[@]}" "$@" || code=$?
+join "$code" "$@"; say_took "host engine, notebooks" "$code" "$((SECONDS - started))" "$kit_note"
+
+say "phase 3: the second engine's notebooks and every variant, beside the host's every variant."
+# nbval's kernel gets more than its default 60 s to start while the host's builds share the cores.
+second_pytest notebooks notebooks "$last" "${nbval[@]}" --nbval-kernel-startup-timeout 300 "$@" & second_job=$!
+started=$SECONDS
+code=0; host_pytest "$last" "$@" || code=$?
+join "$code" "$@"; say_took "host engine, every variant" "$code" "$((SECONDS - started))" "$kit_note"
+kill "${server:-}" 2>/dev/null || true
+wait_second notebooks "$@"
 exit $status
