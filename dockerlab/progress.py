@@ -29,12 +29,13 @@ class Reporter(Protocol):
 class PlainReporter:
     """Writes each new status as a line to a stream (standard error by default). A status that
     differs from the last one only in its numbers (a counter: "Saving ...: 12 MB") is written at
-    most every `every` seconds, so a log keeps a few lines of it, not one per megabyte."""
+    most every `every` seconds, so a log keeps a few lines of it, not one per megabyte; the last
+    count withheld is written when the counter ends, so a log ends with the final count."""
 
     def __init__(self, stream=None, *, every: float = 2.0) -> None:
         self._stream = stream
         self._every = every
-        self._last = self._shape = ""
+        self._last = self._shape = self._withheld = ""
         self._written_at = 0.0
 
     def status(self, text: str) -> None:
@@ -42,12 +43,24 @@ class PlainReporter:
             return
         shape, now = _DIGITS.sub("#", text), time.monotonic()
         if shape == self._shape and now - self._written_at < self._every:
+            self._withheld = text
             return
-        print(text, file=self._stream or sys.stderr, flush=True)
-        self._last, self._shape, self._written_at = text, shape, now
+        if shape != self._shape:
+            self._flush()
+        self._write(text)
+        self._shape, self._written_at = shape, now
 
     def done(self) -> None:
+        self._flush()
         self._last = self._shape = ""
+
+    def _flush(self) -> None:
+        if self._withheld:
+            self._write(self._withheld)
+
+    def _write(self, text: str) -> None:
+        print(text, file=self._stream or sys.stderr, flush=True)
+        self._last, self._withheld = text, ""
 
 
 class NotebookReporter:
