@@ -13,20 +13,24 @@
 # store (STORE_SENSITIVE in tests/conftest.py), every variant by both builders included.
 # DOCKERLAB_SECOND_ENGINE=0
 # skips the second run; DOCKER_HOST set by the caller runs the first run there and skips it too.
-# The two engines share the two cores in three phases, never with both running notebooks: both
-# at once overloaded them (on 2026-12-02 the run queue reached 10, and nbval's kernel for the
-# second run's first notebook "didn't respond in 60 seconds"). So:
-#   1. the tests of tests/, on both engines at once (the host's leave a core mostly idle);
-#   2. the host's notebooks, with the drill's learner in Chromium beside nbval, alone;
-#   3. the second engine's notebooks, then its every-variant test, beside the host's every-variant.
-# The second engine's runs go from a copy of the tree (lesson 01 writes its calculator/), with
-# pytest temp folders of their own, logged to output/ and printed when each phase ends.
+# The two engines run at once, the second one niced (nice -n 10: its daemon, its builds and its
+# pytest), so that it takes the CPU the host's run leaves idle and the host's run, the drill's
+# learner in Chromium among it, keeps the cores it asks for. Run as equals, on 2026-12-02, the two
+# pushed the run queue to 10 and nbval's kernel for the second run's first notebook "didn't respond
+# in 60 seconds"; one after the other, or in phases that never let both run notebooks, the second
+# engine's run left a core idle for most of its 1800 s. The second engine runs its notebooks first,
+# while the host's run is in its tests (which leave a core mostly idle), and then its engine tests,
+# which find the lessons' images in its build cache. It goes from a copy of the tree (lesson 01
+# writes its calculator/), with a pytest temp folder of its own, logged to output/ and printed
+# whole after the host's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 export PYTHONWARNINGS=${PYTHONWARNINGS:-}
 pytest=(.venv/bin/python -m pytest -p no:cacheprovider -ra --durations=15)
-nbval=(--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 1800)
+nbval=(--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 1800
+       --nbval-kernel-startup-timeout 300)  # not 60 s: a kernel may start while the cores are busy
+second_nice=10  # the second engine's niceness: see above
 say() { printf 'test: %s\n' "$*" >&2; }
 
 # The workshop drill: the host's run builds with no network for its packages. A kit is saved
@@ -55,7 +59,7 @@ if [ "${DOCKERLAB_KIT_DRILL:-1}" = 1 ] && [ -z "${DOCKERLAB_APT_PROXY:-}" ]; the
 fi
 
 status=0
-# A phase's exit status joins the run's; 5 (nothing selected) is fine when extra arguments select.
+# A pytest run's exit status joins the script's; 5 (nothing selected) is fine when extra arguments select.
 join() { [ "$1" = 0 ] || { [ "$1" = 5 ] && [ $# -gt 1 ]; } || status=$1; }
 host_pytest() { "${pytest[@]}" --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-host" "$@"; }
 say_took() { say "$1: pytest exit $2 after $3 s${4:-}."; }
@@ -63,7 +67,7 @@ kit_note=${DOCKERLAB_APT_PROXY:+, every package from the kit}
 
 second=
 if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(id -u)" = 0 ]; then
-  second=$(scripts/second-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
+  second=$(nice -n "$second_nice" scripts/second-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
   trap 'kill ${server:-} 2>/dev/null || true; scripts/second-engine.sh stop' EXIT
   # The Debian stand-in moves over as it is, rather than being bootstrapped twice.
   base=dockerlab/debian:bookworm-minbase
@@ -75,50 +79,25 @@ if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(
   PYTHONPATH=tests .venv/bin/python -c 'import sys, pathlib, learners; learners.checkout(pathlib.Path(sys.argv[1]))' "$tree"
 fi
 
-# The second engine's pytest, in its tree, to the mirror (not the kit), logged to output/.
-second_pytest() {
-  local phase=$1; shift
-  local log=$PWD/output/second-engine-$phase.log started=$SECONDS code=0
-  (cd "$tree" && env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE DOCKER_HOST="$second" \
-     DOCKERLAB_ENGINE_TESTS_ONLY=1 PYTHONPATH="$tree" "$main/${pytest[0]}" "${pytest[@]:1}" \
-     --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-second-$phase" "$@") > "$log" 2>&1 || code=$?
-  say_took "second engine ($second), $phase" "$code" "$((SECONDS - started))" 2>> "$log"
-  return "$code"
-}
-# Waits for the second engine's phase in the background, then prints its log whole, after the host's.
-wait_second() {
-  local code=0
-  wait "$second_job" || code=$?
-  cat "$PWD/output/second-engine-$1.log" >&2
-  join "$code" "${@:2}"
-}
-
-if [ -z "$second" ]; then
-  started=$SECONDS
-  code=0; host_pytest tests notebooks "${nbval[@]}" "$@" || code=$?
-  join "$code" "$@"; say_took "host engine" "$code" "$((SECONDS - started))" "$kit_note"
-  exit $status
+main=$PWD log=$PWD/output/second-engine.log
+if [ -n "$second" ]; then
+  say "the second engine ($second, niced) runs every notebook and its engine tests, in the background."
+  (started=$SECONDS code=0
+   cd "$tree" && nice -n "$second_nice" env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE \
+     DOCKER_HOST="$second" DOCKERLAB_ENGINE_TESTS_ONLY=1 PYTHONPATH="$tree" "$main/${pytest[0]}" "${pytest[@]:1}" \
+     --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-second" notebooks tests "${nbval[@]}" "$@" || code=$?
+   say_took "second engine ($second)" "$code" "$((SECONDS - started))"
+   exit "$code") > "$log" 2>&1 &
+  second_job=$!
 fi
 
-main=$PWD last=tests/test_every_variant.py drill=tests/test_drills.py
-say "phase 1: the tests of tests/ on both engines at once."
-second_pytest tests tests --ignore="$last" "$@" & second_job=$!
 started=$SECONDS
-code=0; host_pytest tests --ignore="$last" --ignore="$drill" "$@" || code=$?
-join "$code" "$@"; say_took "host engine, tests" "$code" "$((SECONDS - started))" "$kit_note"
-wait_second tests "$@"
-
-say "phase 2: the host's notebooks, and the drill's learner beside them."
-started=$SECONDS
-code=0; host_pytest notebooks "$drill" "${nbval[@]}" "$@" || code=$?
-join "$code" "$@"; say_took "host engine, notebooks" "$code" "$((SECONDS - started))" "$kit_note"
-
-say "phase 3: the second engine's notebooks and every variant, beside the host's every variant."
-# nbval's kernel gets more than its default 60 s to start while the host's builds share the cores.
-second_pytest notebooks notebooks "$last" "${nbval[@]}" --nbval-kernel-startup-timeout 300 "$@" & second_job=$!
-started=$SECONDS
-code=0; host_pytest "$last" "$@" || code=$?
-join "$code" "$@"; say_took "host engine, every variant" "$code" "$((SECONDS - started))" "$kit_note"
+code=0; host_pytest tests notebooks "${nbval[@]}" "$@" || code=$?
+join "$code" "$@"; say_took "host engine" "$code" "$((SECONDS - started))" "$kit_note"
 kill "${server:-}" 2>/dev/null || true
-wait_second notebooks "$@"
+if [ -n "$second" ]; then
+  code=0; wait "$second_job" || code=$?
+  cat "$log" >&2
+  join "$code" "$@"
+fi
 exit $status
