@@ -13,16 +13,18 @@
 # store (STORE_SENSITIVE in tests/conftest.py), every variant by both builders included.
 # DOCKERLAB_SECOND_ENGINE=0
 # skips the second run; DOCKER_HOST set by the caller runs the first run there and skips it too.
-# The two engines run at once, the second one niced (nice -n 10: its daemon, its builds and its
-# pytest), so that it takes the CPU the host's run leaves idle and the host's run, the drill's
-# learner in Chromium among it, keeps the cores it asks for. Run as equals, on 2026-12-02, the two
-# pushed the run queue to 10 and nbval's kernel for the second run's first notebook "didn't respond
-# in 60 seconds"; one after the other, or in phases that never let both run notebooks, the second
-# engine's run left a core idle for most of its 1800 s. The second engine runs its notebooks first,
-# while the host's run is in its tests (which leave a core mostly idle), and then its engine tests,
-# which find the lessons' images in its build cache. It goes from a copy of the tree (lesson 01
-# writes its calculator/), with a pytest temp folder of its own, logged to output/ and printed
-# whole after the host's run.
+# The two engines share the two cores in three phases, and the second engine runs niced (nice -n
+# 10: its daemon, its builds, its pytest), so that the host's run, the drill's learner in Chromium
+# among it, keeps the cores it asks for. Both running everything at once, as equals, pushed the run
+# queue to 10 on 2026-12-02 (nbval's kernel for the second run's first notebook "didn't respond in
+# 60 seconds"); both at once niced, on 2026-12-03, took longer than the phases (3025 s against
+# 2547): the cores are busy either way, and contention costs. So:
+#   1. the tests of tests/, on both engines at once (the host's leave a core mostly idle);
+#   2. the host's notebooks, with the drill's learner beside nbval, and the second engine's every
+#      variant, niced (it builds; it runs no notebook);
+#   3. the second engine's notebooks, beside the host's every-variant test.
+# The second engine's runs go from a copy of the tree (lesson 01 writes its calculator/), with
+# pytest temp folders of their own, logged to output/ and printed when each phase ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
@@ -59,7 +61,7 @@ if [ "${DOCKERLAB_KIT_DRILL:-1}" = 1 ] && [ -z "${DOCKERLAB_APT_PROXY:-}" ]; the
 fi
 
 status=0
-# A pytest run's exit status joins the script's; 5 (nothing selected) is fine when extra arguments select.
+# A phase's exit status joins the run's; 5 (nothing selected) is fine when extra arguments select.
 join() { [ "$1" = 0 ] || { [ "$1" = 5 ] && [ $# -gt 1 ]; } || status=$1; }
 host_pytest() { "${pytest[@]}" --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-host" "$@"; }
 say_took() { say "$1: pytest exit $2 after $3 s${4:-}."; }
@@ -79,25 +81,51 @@ if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(
   PYTHONPATH=tests .venv/bin/python -c 'import sys, pathlib, learners; learners.checkout(pathlib.Path(sys.argv[1]))' "$tree"
 fi
 
-main=$PWD log=$PWD/output/second-engine.log
-if [ -n "$second" ]; then
-  say "the second engine ($second, niced) runs every notebook and its engine tests, in the background."
-  (started=$SECONDS code=0
-   cd "$tree" && nice -n "$second_nice" env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE \
-     DOCKER_HOST="$second" DOCKERLAB_ENGINE_TESTS_ONLY=1 PYTHONPATH="$tree" "$main/${pytest[0]}" "${pytest[@]:1}" \
-     --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-second" notebooks tests "${nbval[@]}" "$@" || code=$?
-   say_took "second engine ($second)" "$code" "$((SECONDS - started))"
-   exit "$code") > "$log" 2>&1 &
-  second_job=$!
+# The second engine's pytest, in its tree, to the mirror (not the kit), logged to output/.
+second_pytest() {
+  local phase=$1; shift
+  local log=$PWD/output/second-engine-$phase.log started=$SECONDS code=0
+  (cd "$tree" && nice -n "$second_nice" env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE DOCKER_HOST="$second" \
+     DOCKERLAB_ENGINE_TESTS_ONLY=1 PYTHONPATH="$tree" "$main/${pytest[0]}" "${pytest[@]:1}" \
+     --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-second-$phase" "$@") > "$log" 2>&1 || code=$?
+  say_took "second engine ($second), $phase" "$code" "$((SECONDS - started))" 2>> "$log"
+  return "$code"
+}
+# Waits for the second engine's phase in the background, then prints its log whole, after the host's.
+wait_second() {
+  local code=0
+  wait "$second_job" || code=$?
+  cat "$PWD/output/second-engine-$1.log" >&2
+  join "$code" "${@:2}"
+}
+
+if [ -z "$second" ]; then
+  started=$SECONDS
+  code=0; host_pytest tests notebooks "${nbval[@]}" "$@" || code=$?
+  join "$code" "$@"; say_took "host engine" "$code" "$((SECONDS - started))" "$kit_note"
+  exit $status
 fi
 
+main=$PWD last=tests/test_every_variant.py drill=tests/test_drills.py
+say "phase 1: the tests of tests/ on both engines at once."
+second_pytest tests tests --ignore="$last" "$@" & second_job=$!
 started=$SECONDS
-code=0; host_pytest tests notebooks "${nbval[@]}" "$@" || code=$?
-join "$code" "$@"; say_took "host engine" "$code" "$((SECONDS - started))" "$kit_note"
+code=0; host_pytest tests --ignore="$last" --ignore="$drill" "$@" || code=$?
+join "$code" "$@"; say_took "host engine, tests" "$code" "$((SECONDS - started))" "$kit_note"
+wait_second tests "$@"
+
+say "phase 2: the host's notebooks and the drill's learner beside them; the second engine's every variant."
+second_pytest variants "$last" "$@" & second_job=$!
+started=$SECONDS
+code=0; host_pytest notebooks "$drill" "${nbval[@]}" "$@" || code=$?
+join "$code" "$@"; say_took "host engine, notebooks" "$code" "$((SECONDS - started))" "$kit_note"
+wait_second variants "$@"
+
+say "phase 3: the second engine's notebooks, beside the host's every variant."
+second_pytest notebooks notebooks "${nbval[@]}" "$@" & second_job=$!
+started=$SECONDS
+code=0; host_pytest "$last" "$@" || code=$?
+join "$code" "$@"; say_took "host engine, every variant" "$code" "$((SECONDS - started))" "$kit_note"
 kill "${server:-}" 2>/dev/null || true
-if [ -n "$second" ]; then
-  code=0; wait "$second_job" || code=$?
-  cat "$log" >&2
-  join "$code" "$@"
-fi
+wait_second notebooks "$@"
 exit $status
