@@ -13,16 +13,18 @@
 # store (STORE_SENSITIVE in tests/conftest.py), every variant by both builders included.
 # DOCKERLAB_SECOND_ENGINE=0
 # skips the second run; DOCKER_HOST set by the caller runs the first run there and skips it too.
-# The two engines share the two cores in three phases, and the second engine runs niced (nice -n
-# 10: its daemon, its builds, its pytest), so that the host's run, the drill's learner in Chromium
-# among it, keeps the cores it asks for. Both running everything at once, as equals, pushed the run
-# queue to 10 on 2026-12-02 (nbval's kernel for the second run's first notebook "didn't respond in
-# 60 seconds"); both at once niced, on 2026-12-03, took longer than the phases (3025 s against
-# 2547): the cores are busy either way, and contention costs. So:
+# The two engines share the two cores in three phases, never with both running notebooks: both
+# at once overloaded them (on 2026-12-02 the run queue reached 10, and nbval's kernel for the
+# second run's first notebook "didn't respond in 60 seconds"). So:
 #   1. the tests of tests/, on both engines at once (the host's leave a core mostly idle);
-#   2. the host's notebooks, with the drill's learner beside nbval, and the second engine's every
-#      variant, niced (it builds; it runs no notebook);
-#   3. the second engine's notebooks, beside the host's every-variant test.
+#   2. the host's notebooks, with the drill's learner in Chromium beside nbval, alone;
+#   3. the second engine's notebooks, then its every-variant test, beside the host's every-variant.
+# Tried on 2026-12-03 from fresh clones, and slower: both whole runs at once, the second engine
+# niced (nice -n 10, daemon included), 3025 s against 2547 s for the phases; the phases with the
+# second engine's every variant niced beside the host's notebooks, phase 2 980 s for the host (567
+# alone) and 1188 s for that test (369 after the notebooks). The cores are busy in every phase
+# (a cold Go install commits for about 60 s on one core in the containerd store's containerd),
+# and sharing them costs more than it saves.
 # The second engine's runs go from a copy of the tree (lesson 01 writes its calculator/), with
 # pytest temp folders of their own, logged to output/ and printed when each phase ends.
 set -euo pipefail
@@ -30,9 +32,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 export PYTHONWARNINGS=${PYTHONWARNINGS:-}
 pytest=(.venv/bin/python -m pytest -p no:cacheprovider -ra --durations=15)
-nbval=(--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 1800
-       --nbval-kernel-startup-timeout 300)  # not 60 s: a kernel may start while the cores are busy
-second_nice=10  # the second engine's niceness: see above
+nbval=(--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 1800)
 say() { printf 'test: %s\n' "$*" >&2; }
 
 # The workshop drill: the host's run builds with no network for its packages. A kit is saved
@@ -69,7 +69,7 @@ kit_note=${DOCKERLAB_APT_PROXY:+, every package from the kit}
 
 second=
 if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(id -u)" = 0 ]; then
-  second=$(nice -n "$second_nice" scripts/second-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
+  second=$(scripts/second-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
   trap 'kill ${server:-} 2>/dev/null || true; scripts/second-engine.sh stop' EXIT
   # The Debian stand-in moves over as it is, rather than being bootstrapped twice.
   base=dockerlab/debian:bookworm-minbase
@@ -85,7 +85,7 @@ fi
 second_pytest() {
   local phase=$1; shift
   local log=$PWD/output/second-engine-$phase.log started=$SECONDS code=0
-  (cd "$tree" && nice -n "$second_nice" env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE DOCKER_HOST="$second" \
+  (cd "$tree" && env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE DOCKER_HOST="$second" \
      DOCKERLAB_ENGINE_TESTS_ONLY=1 PYTHONPATH="$tree" "$main/${pytest[0]}" "${pytest[@]:1}" \
      --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-second-$phase" "$@") > "$log" 2>&1 || code=$?
   say_took "second engine ($second), $phase" "$code" "$((SECONDS - started))" 2>> "$log"
@@ -114,15 +114,14 @@ code=0; host_pytest tests --ignore="$last" --ignore="$drill" "$@" || code=$?
 join "$code" "$@"; say_took "host engine, tests" "$code" "$((SECONDS - started))" "$kit_note"
 wait_second tests "$@"
 
-say "phase 2: the host's notebooks and the drill's learner beside them; the second engine's every variant."
-second_pytest variants "$last" "$@" & second_job=$!
+say "phase 2: the host's notebooks, and the drill's learner beside them."
 started=$SECONDS
 code=0; host_pytest notebooks "$drill" "${nbval[@]}" "$@" || code=$?
 join "$code" "$@"; say_took "host engine, notebooks" "$code" "$((SECONDS - started))" "$kit_note"
-wait_second variants "$@"
 
-say "phase 3: the second engine's notebooks, beside the host's every variant."
-second_pytest notebooks notebooks "${nbval[@]}" "$@" & second_job=$!
+say "phase 3: the second engine's notebooks and every variant, beside the host's every variant."
+# nbval's kernel gets more than its default 60 s to start while the host's builds share the cores.
+second_pytest notebooks notebooks "$last" "${nbval[@]}" --nbval-kernel-startup-timeout 300 "$@" & second_job=$!
 started=$SECONDS
 code=0; host_pytest "$last" "$@" || code=$?
 join "$code" "$@"; say_took "host engine, every variant" "$code" "$((SECONDS - started))" "$kit_note"
