@@ -23,8 +23,8 @@
 # niced (nice -n 10, daemon included), 3025 s against 2547 s for the phases; the phases with the
 # second engine's every variant niced beside the host's notebooks, phase 2 980 s for the host (567
 # alone) and 1188 s for that test (369 after the notebooks). The cores are busy in every phase
-# (a cold Go install commits for about 60 s on one core in the containerd store's containerd),
-# and sharing them costs more than it saves.
+# (on the containerd store, containerd spends about 60 s of one core committing a cold Go
+# install's layer), and sharing them costs more than it saves.
 # The second engine's runs go from a copy of the tree (lesson 01 writes its calculator/), with
 # pytest temp folders of their own, logged to output/ and printed when each phase ends.
 set -euo pipefail

@@ -51,7 +51,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOTEBOOK_TIMEOUT = 30 * 60  # seconds: a notebook may build images with a cold cache
 STARTUP_TIMEOUT = 300  # seconds for the server to answer, the page to show the notebook, a kernel to start
-# (a bound on a stall, not a target: the second engine's run shares the cores, niced, in CI)
+# (a bound on a stall, not a target: in CI the drill's learner shares the two cores with nbval)
 MAX_SHOT_HEIGHT = 50_000  # pixels: a longer notebook is cut at the bottom of its screenshot
 
 
