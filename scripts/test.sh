@@ -35,6 +35,19 @@ pytest=(.venv/bin/python -m pytest -p no:cacheprovider -ra --durations=15)
 nbval=(--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 1800)
 say() { printf 'test: %s\n' "$*" >&2; }
 
+# The toolchains' installs (golang-go, Python's build tools): the first session's engine tests
+# build them once per engine and keep them, tagged under this prefix, for the sessions after it,
+# the notebooks' first of all (tests/conftest.py, TOOLCHAINS). They are removed when the run ends.
+export DOCKERLAB_TOOLCHAINS_PREFIX=dockerlab-run-toolchains/
+second= server=
+clean_toolchains() { DOCKERLAB_PREFIX=$DOCKERLAB_TOOLCHAINS_PREFIX .venv/bin/python -m dockerlab clean >/dev/null 2>&1 || true; }
+finish() {
+  [ -z "$server" ] || kill "$server" 2>/dev/null || true
+  clean_toolchains
+  if [ -n "$second" ]; then DOCKER_HOST=$second clean_toolchains; scripts/second-engine.sh stop; fi
+}
+trap finish EXIT
+
 # The workshop drill: the host's run builds with no network for its packages. A kit is saved
 # (the bases, and every Debian package the Dockerfiles install, fetched once from the mirror),
 # loaded, and served offline by apt-cacher-ng; every build of the run, with cache or without,
@@ -52,7 +65,6 @@ if [ "${DOCKERLAB_KIT_DRILL:-1}" = 1 ] && [ -z "${DOCKERLAB_APT_PROXY:-}" ]; the
   loaded=$((SECONDS - started))
   .venv/bin/python -m dockerlab kit serve --port 0 > "$kit_dir/serve.log" 2>&1 &
   server=$!
-  trap 'kill $server 2>/dev/null || true' EXIT
   for _ in $(seq 100); do grep -q '^Serving' "$kit_dir/serve.log" && break; sleep 0.2; done
   url=$(sed -n 's/^Serving .* at \(http:[^,]*\), from.*/\1/p' "$kit_dir/serve.log")
   [ -n "$url" ] || { cat "$kit_dir/serve.log" >&2; say "the kit's package cache did not start."; exit 1; }
@@ -63,14 +75,12 @@ fi
 status=0
 # A phase's exit status joins the run's; 5 (nothing selected) is fine when extra arguments select.
 join() { [ "$1" = 0 ] || { [ "$1" = 5 ] && [ $# -gt 1 ]; } || status=$1; }
-host_pytest() { "${pytest[@]}" --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-host" "$@"; }
+host_pytest() { DOCKERLAB_TOOLCHAINS="go python" "${pytest[@]}" --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-host" "$@"; }
 say_took() { say "$1: pytest exit $2 after $3 s${4:-}."; }
 kit_note=${DOCKERLAB_APT_PROXY:+, every package from the kit}
 
-second=
 if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(id -u)" = 0 ]; then
   second=$(scripts/second-engine.sh start | sed -n 's/^DOCKER_HOST=//p')
-  trap 'kill ${server:-} 2>/dev/null || true; scripts/second-engine.sh stop' EXIT
   # The Debian stand-in moves over as it is, rather than being bootstrapped twice.
   base=dockerlab/debian:bookworm-minbase
   if docker image inspect "$base" >/dev/null 2>&1 && ! DOCKER_HOST=$second docker image inspect "$base" >/dev/null 2>&1; then
@@ -81,11 +91,13 @@ if [ "${DOCKERLAB_SECOND_ENGINE:-1}" = 1 ] && [ -z "${DOCKER_HOST:-}" ] && [ "$(
   PYTHONPATH=tests .venv/bin/python -c 'import sys, pathlib, learners; learners.checkout(pathlib.Path(sys.argv[1]))' "$tree"
 fi
 
-# The second engine's pytest, in its tree, to the mirror (not the kit), logged to output/.
+# The second engine's pytest, in its tree, to the mirror (not the kit), logged to output/. It keeps
+# Go's toolchains only: its tests build no Python image, and keeping Python's would move their
+# installs from phase 3, where a core is spare, into phase 1, which its tests lead.
 second_pytest() {
   local phase=$1; shift
   local log=$PWD/output/second-engine-$phase.log started=$SECONDS code=0
-  (cd "$tree" && env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE DOCKER_HOST="$second" \
+  (cd "$tree" && env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE DOCKER_HOST="$second" DOCKERLAB_TOOLCHAINS=go \
      DOCKERLAB_ENGINE_TESTS_ONLY=1 PYTHONPATH="$tree" "$main/${pytest[0]}" "${pytest[@]:1}" \
      --basetemp="${TMPDIR:-/tmp}/dockerlab-pytest-second-$phase" "$@") > "$log" 2>&1 || code=$?
   say_took "second engine ($second), $phase" "$code" "$((SECONDS - started))" 2>> "$log"
@@ -125,6 +137,5 @@ second_pytest notebooks notebooks "$last" "${nbval[@]}" --nbval-kernel-startup-t
 started=$SECONDS
 code=0; host_pytest "$last" "$@" || code=$?
 join "$code" "$@"; say_took "host engine, every variant" "$code" "$((SECONDS - started))" "$kit_note"
-kill "${server:-}" 2>/dev/null || true
 wait_second notebooks "$@"
 exit $status

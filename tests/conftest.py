@@ -14,7 +14,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def engine():
-    """The real engine the tests talk to, as (client, EngineInfo), with the Go toolchain's install
+    """The real engine the tests talk to, as (client, EngineInfo), with the toolchains' installs
     kept in its build cache for the whole session (see `_keep_the_toolchain_install`)."""
     import dockerlab
 
@@ -23,27 +23,49 @@ def engine():
         yield client, info
 
 
+TOOLCHAINS = {  # the costly first step of each kind of build, the toolchain's install, by what keeps it
+    "go": (("multi-stage", "build"), ("stripped", "build")),  # golang-go, and without its recommends
+    "python": (("python-multi-stage", "build"), ("python-single-stage", None)),  # without, and with
+}
+
+
 @contextlib.contextmanager
 def _keep_the_toolchain_install(client):
-    """Build the calculator's build stage once, tagged under a prefix of the session's own, and
-    remove it at the end.
+    """Build the toolchains' installs once, tagged under a prefix of their own, and remove them at
+    the end: the kinds that $DOCKERLAB_TOOLCHAINS names ("go" unless set).
 
     Each test builds under a prefix of its own and removes what it made. A build stage's images are
     untagged, and no image after `FROM scratch` holds them as parents, so removing one test's image
     removed the install of golang-go that every later build would have taken from the cache: on
     2026-12-01 a cache-order check re-ran that install (86 s of its 142 s on the containerd store),
     and so did each later test that built the calculator. A tag keeps the chain. No verdict depends
-    on it: a check builds its own "before" image first, and what it compares comes after."""
-    import dockerlab
+    on it: a check builds its own "before" image first, and what it compares comes after.
 
+    With $DOCKERLAB_TOOLCHAINS_PREFIX (scripts/test.sh) the tags are under that prefix and stay
+    after the session, for the sessions after it on the same engine: the notebooks' first builds of
+    each toolchain then come from the cache, as on a learner's second run, instead of installing it
+    again for nbval and again for the drill's learner. scripts/test.sh removes them when it ends."""
+    import dockerlab
+    from dockerlab import python_case
+
+    kept = os.environ.get("DOCKERLAB_TOOLCHAINS_PREFIX")
+    kinds = os.environ.get("DOCKERLAB_TOOLCHAINS", "go").split()
+    tags = []
     with pytest.MonkeyPatch.context() as patch:  # the prefix only while building
-        patch.setenv("DOCKERLAB_PREFIX", f"dockerlab-test-cache-{uuid.uuid4().hex[:8]}/")
-        tag = dockerlab.build("multi-stage", target="build", client=client).tag
+        patch.setenv("DOCKERLAB_PREFIX", kept or f"dockerlab-test-cache-{uuid.uuid4().hex[:8]}/")
+        for kind in kinds:
+            context = None
+            if kind == "python":
+                python_case.fetch_sources()
+                context = python_case.PYCALC
+            for variant, target in TOOLCHAINS[kind]:
+                tags.append(dockerlab.build(variant, target=target, context=context, client=client).tag)
     try:
         yield
     finally:
         try:
-            _remove(client, [tag])
+            if not kept:
+                _remove(client, reversed(tags))
         except Exception:  # the engine may be gone at the end of a session; nothing else is ours
             pass
 
