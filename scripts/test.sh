@@ -17,7 +17,8 @@
 # at once overloaded them (on 2026-12-02 the run queue reached 10, and nbval's kernel for the
 # second run's first notebook "didn't respond in 60 seconds"). So:
 #   1. the tests of tests/, on both engines at once (the host's leave a core mostly idle);
-#   2. the host's notebooks, with the drill's learner in Chromium beside nbval, alone;
+#   2. the host's notebooks, with the drill's learner in Chromium beside nbval, and on the second
+#      engine only builds of the toolchains its phase 3 would install cold (tests/toolchains.py);
 #   3. the second engine's notebooks, then its every-variant test, beside the host's every-variant.
 # Tried on 2026-12-03 from fresh clones, and slower: both whole runs at once, the second engine
 # niced (nice -n 10, daemon included), 3025 s against 2547 s for the phases; the phases with the
@@ -126,10 +127,29 @@ code=0; host_pytest tests --ignore="$last" --ignore="$drill" "$@" || code=$?
 join "$code" "$@"; say_took "host engine, tests" "$code" "$((SECONDS - started))" "$kit_note"
 wait_second tests "$@"
 
-say "phase 2: the host's notebooks, and the drill's learner beside them."
+say "phase 2: the host's notebooks, and the drill's learner beside them; the second engine's toolchains."
+# The installs its phase 3 would otherwise run cold, built while it is idle: Python's (lesson 08),
+# bad-order's (lesson 05), and BuildKit's single-stage ones (every variant). Its notebooks'
+# deliberately cold builds (nocache, and bad-order after an edit) are not among them.
+second_toolchains() {
+  local started=$SECONDS code=0
+  (cd "$tree" && env -u DOCKERLAB_APT_PROXY -u DOCKERLAB_APT_CACHE DOCKER_HOST="$second" \
+     DOCKERLAB_PREFIX="$DOCKERLAB_TOOLCHAINS_PREFIX" PYTHONPATH="$tree" "$main/.venv/bin/python" tests/toolchains.py "$@") || code=$?
+  say "second engine ($second), toolchains $*: exit $code after $((SECONDS - started)) s."
+  return "$code"
+}
+warm_job=
+if [ $# = 0 ]; then  # not for a run that extra arguments narrow
+  second_toolchains python bad-order buildkit > output/second-engine-toolchains.log 2>&1 & warm_job=$!
+fi
 started=$SECONDS
-code=0; host_pytest notebooks "$drill" "${nbval[@]}" "$@" || code=$?
+code=0; host_pytest notebooks "$drill" "${nbval[@]}" --nbval-kernel-startup-timeout 300 "$@" || code=$?
 join "$code" "$@"; say_took "host engine, notebooks" "$code" "$((SECONDS - started))" "$kit_note"
+if [ -n "$warm_job" ]; then
+  code=0; wait "$warm_job" || code=$?
+  cat output/second-engine-toolchains.log >&2
+  [ "$code" = 0 ] || status=$code
+fi
 
 say "phase 3: the second engine's notebooks and every variant, beside the host's every variant."
 # nbval's kernel gets more than its default 60 s to start while the host's builds share the cores.

@@ -23,16 +23,10 @@ def engine():
         yield client, info
 
 
-TOOLCHAINS = {  # the costly first step of each kind of build, the toolchain's install, by what keeps it
-    "go": (("multi-stage", "build"), ("stripped", "build")),  # golang-go, and without its recommends
-    "python": (("python-multi-stage", "build"), ("python-single-stage", None)),  # without, and with
-}
-
-
 @contextlib.contextmanager
 def _keep_the_toolchain_install(client):
     """Build the toolchains' installs once, tagged under a prefix of their own, and remove them at
-    the end: the kinds that $DOCKERLAB_TOOLCHAINS names ("go" unless set).
+    the end: the kinds of `toolchains.TOOLCHAINS` that $DOCKERLAB_TOOLCHAINS names ("go" unless set).
 
     Each test builds under a prefix of its own and removes what it made. A build stage's images are
     untagged, and no image after `FROM scratch` holds them as parents, so removing one test's image
@@ -45,21 +39,12 @@ def _keep_the_toolchain_install(client):
     after the session, for the sessions after it on the same engine: the notebooks' first builds of
     each toolchain then come from the cache, as on a learner's second run, instead of installing it
     again for nbval and again for the drill's learner. scripts/test.sh removes them when it ends."""
-    import dockerlab
-    from dockerlab import python_case
+    import toolchains
 
     kept = os.environ.get("DOCKERLAB_TOOLCHAINS_PREFIX")
-    kinds = os.environ.get("DOCKERLAB_TOOLCHAINS", "go").split()
-    tags = []
     with pytest.MonkeyPatch.context() as patch:  # the prefix only while building
         patch.setenv("DOCKERLAB_PREFIX", kept or f"dockerlab-test-cache-{uuid.uuid4().hex[:8]}/")
-        for kind in kinds:
-            context = None
-            if kind == "python":
-                python_case.fetch_sources()
-                context = python_case.PYCALC
-            for variant, target in TOOLCHAINS[kind]:
-                tags.append(dockerlab.build(variant, target=target, context=context, client=client).tag)
+        tags = toolchains.keep(os.environ.get("DOCKERLAB_TOOLCHAINS", "go").split(), client=client)
     try:
         yield
     finally:
