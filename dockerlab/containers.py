@@ -37,6 +37,7 @@ class RunResult:
     exit_code: int
     stdout: str
     stderr: str
+    warnings: tuple[str, ...] = ()  # what the engine said when it created the container
 
     @property
     def ok(self) -> bool:
@@ -46,18 +47,23 @@ class RunResult:
 def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list[str] | None = None,
         user: str | None = None, read_only: bool = False, cap_drop: list[str] | None = None,
         network: bool = False, timeout: int = 300, client: docker.DockerClient | None = None) -> RunResult:
-    """Run `image` with `args` (and optional standard input); return its exit code and output."""
+    """Run `image` with `args` (and optional standard input); return its exit code, its output, and
+    the engine's warnings at create (an image of another platform than the engine's, say)."""
     client = client or connect()[0]
     try:
         with image_required(image):
-            container = client.containers.create(
-                image, list(args) or None, entrypoint=entrypoint, user=user, read_only=read_only,
-                cap_drop=cap_drop, network_disabled=not network, labels=naming.container_labels(),
-                stdin_open=stdin is not None, detach=stdin is None,  # not detached: the SDK sets StdinOnce
+            # The low-level call, because the SDK's containers.create drops the engine's Warnings.
+            created = client.api.create_container(
+                image, list(args) or None, entrypoint=entrypoint, user=user, network_disabled=not network,
+                labels=naming.container_labels(), host_config=client.api.create_host_config(
+                    read_only=read_only, cap_drop=cap_drop),
+                stdin_open=stdin is not None, detach=stdin is None,  # not detached: StdinOnce is set
             )
     except APIError as exc:
         raise DockerlabError(f"Could not create a container from {image}: {exc.explanation or exc}") from None
+    warnings = tuple(created.get("Warnings") or ())
     try:
+        container = client.containers.get(created["Id"])
         sock = container.attach_socket(params={"stdin": 1, "stream": 1}) if stdin is not None else None
         try:
             container.start()
@@ -66,14 +72,16 @@ def run(image: str, *args: str, stdin: str | None = None, entrypoint: str | list
             # with when the command cannot be found (125: the daemon failed, 126: not executable).
             if sock is not None:
                 sock.close()
-            return RunResult(exit_code=127, stdout="", stderr=first_line(exc.explanation or exc, limit=None))
+            return RunResult(exit_code=127, stdout="", stderr=first_line(exc.explanation or exc, limit=None),
+                             warnings=warnings)
         if sock is not None:
             _send_and_close(sock, stdin)
         status = container.wait(timeout=timeout)
         stdout, stderr = _logs(container)
-        return RunResult(exit_code=int(status.get("StatusCode", -1)), stdout=stdout, stderr=stderr)
+        return RunResult(exit_code=int(status.get("StatusCode", -1)), stdout=stdout, stderr=stderr,
+                         warnings=warnings)
     finally:
-        container.remove(force=True)
+        client.api.remove_container(created["Id"], force=True)
 
 
 def _send_and_close(sock, text: str) -> None:

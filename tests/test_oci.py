@@ -345,3 +345,21 @@ def test_the_checker_accepts_a_hand_written_image_and_explains_a_wrong_one(engin
     missing = checks.check_image_by_hand(naming.image_name("never-written"))
     assert not missing.ok and "no image" in missing.lines[0]
     assert not checks.check_image_by_hand("").ok
+
+
+def test_an_image_of_another_platform_starts_with_the_engines_warning(engine, tmp_path, test_prefix, cleanup):
+    """The engine creates a container of an image written for another machine, and says so in the
+    create's Warnings; `run` hands them on. (The program is no real one, so it cannot run anyway.)"""
+    client, info = engine
+    other = "amd64" if info.arch == "arm64" else "arm64"
+    written = write(tmp_path / "image.tar", tag=naming.image_name("by-hand-foreign"), architecture=other)
+    cleanup.append(written.tag)
+    oci.load(tmp_path / "image.tar", client=client)
+    ran = dockerlab.run(written.tag, client=client)
+    assert not ran.ok
+    (warning,) = ran.warnings
+    assert f"The requested image's platform (linux/{other}) does not match the detected host platform" in warning
+    native = write(tmp_path / "native.tar", tag=naming.image_name("by-hand-native"), architecture=info.arch)
+    cleanup.append(native.tag)
+    oci.load(tmp_path / "native.tar", client=client)
+    assert dockerlab.run(native.tag, client=client).warnings == ()
