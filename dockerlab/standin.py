@@ -105,7 +105,9 @@ def _import(client, root: Path, ref: str, *, requested: str) -> None:
     changes = [f"LABEL {k}={json.dumps(v)}" for k, v in labels.items()]
     changes += [f'LABEL org.opencontainers.image.title="Debian {DEBIAN_SUITE} (minbase, debootstrap)"',
                 'CMD ["bash"]', "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-    tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+    # In name order: without --sort the entries follow the file system's directory order, which
+    # differs between machines, and lesson 04 shows the first entries of this layer.
+    tar = subprocess.Popen(["tar", "--sort=name", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
     try:
         out = client.api.import_image_from_stream(_chunks(tar.stdout), repository=repo, tag=tag, changes=changes)
     finally:
